@@ -155,12 +155,18 @@ impl Aimd {
 impl ThrottleObserver for Aimd {
     fn throttled(&self, err: &Error) {
         // One slow client's full buffer is that connection's problem, not the account's.
-        if err.message().to_ascii_lowercase().contains("buffer is full") {
+        if err
+            .message()
+            .to_ascii_lowercase()
+            .contains("buffer is full")
+        {
             return;
         }
         let mut s = self.lock();
         let now = Instant::now();
-        if s.last_decrease.is_none_or(|t| now.duration_since(t) >= Self::WINDOW) {
+        if s.last_decrease
+            .is_none_or(|t| now.duration_since(t) >= Self::WINDOW)
+        {
             s.limit = (s.limit / 2.0).max(1.0);
             s.last_decrease = Some(now);
         }
@@ -194,7 +200,11 @@ impl Client {
     /// Sends a message of its own to each connection; the same rules as
     /// [`broadcast`](Client::broadcast). A message over the limit fails that connection
     /// only.
-    pub async fn post_many<I, S, D>(&self, items: I, opts: BroadcastOptions) -> Result<BroadcastResult>
+    pub async fn post_many<I, S, D>(
+        &self,
+        items: I,
+        opts: BroadcastOptions,
+    ) -> Result<BroadcastResult>
     where
         I: IntoIterator<Item = (S, D)>,
         S: Into<String>,
@@ -282,7 +292,10 @@ impl Client {
                 Ok((task, r)) => (task, r),
                 Err(e) => (
                     e.id(),
-                    Err(Error::new(ErrorKind::Protocol, "internal error: a send task failed")),
+                    Err(Error::new(
+                        ErrorKind::Protocol,
+                        "internal error: a send task failed",
+                    )),
                 ),
             };
             if let Some(index) = task_index.remove(&task) {
@@ -301,7 +314,10 @@ impl Client {
                 Some(Err(e)) => out.failed.push((id, e)),
                 None => out.failed.push((
                     id,
-                    Error::new(ErrorKind::Protocol, "internal error: no outcome was recorded"),
+                    Error::new(
+                        ErrorKind::Protocol,
+                        "internal error: no outcome was recorded",
+                    ),
                 )),
             }
         }

@@ -298,13 +298,10 @@ impl ClientBuilder {
             Some(r) => Some(r),
             None => endpoint.host_region.clone().or_else(endpoint::env_region),
         };
-        if let Some(r) = &region {
-            if !r
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-')
-            {
-                return Err(Error::config(format!("invalid region {r:?}")));
-            }
+        if let Some(r) = &region
+            && !r.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(Error::config(format!("invalid region {r:?}")));
         }
         if let Some(c) = &self.credentials {
             c.validate()?;
@@ -313,7 +310,11 @@ impl ClientBuilder {
         if max_attempts == 0 {
             return Err(Error::config("max_attempts must be at least 1"));
         }
-        let connect_timeout = positive("connect_timeout", self.connect_timeout, DEFAULT_CONNECT_TIMEOUT)?;
+        let connect_timeout = positive(
+            "connect_timeout",
+            self.connect_timeout,
+            DEFAULT_CONNECT_TIMEOUT,
+        )?;
         let timeout = positive("timeout", self.timeout, DEFAULT_TIMEOUT)?;
         let max_payload_bytes = self.max_payload_bytes.unwrap_or(DEFAULT_MAX_PAYLOAD_BYTES);
         if max_payload_bytes == 0 {
@@ -322,9 +323,7 @@ impl ClientBuilder {
         let proxy = match self.proxy.filter(|p| !p.trim().is_empty()) {
             Some(p) => Some(
                 reqwest::Proxy::all(p.as_str())
-                    .map_err(|e| {
-                        Error::config(format!("invalid proxy URL {p:?}")).with_source(e)
-                    })?
+                    .map_err(|e| Error::config(format!("invalid proxy URL {p:?}")).with_source(e))?
                     .no_proxy(reqwest::NoProxy::from_env()),
             ),
             None => None,
@@ -332,7 +331,9 @@ impl ClientBuilder {
         let mut user_agent = format!("apigw-management/{}", env!("CARGO_PKG_VERSION"));
         if let Some(s) = self.user_agent_suffix.filter(|s| !s.is_empty()) {
             if s.chars().any(|c| c.is_control()) {
-                return Err(Error::config("user_agent_suffix contains a control character"));
+                return Err(Error::config(
+                    "user_agent_suffix contains a control character",
+                ));
             }
             user_agent.push(' ');
             user_agent.push_str(&s);
@@ -438,6 +439,15 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// A successful response.
+pub(crate) struct Response {
+    status: u16,
+    request_id: Option<String>,
+    body: Bytes,
+    attempts: u32,
+    total_retry_delay: Duration,
+}
+
 /// What one failed attempt left behind, for the retry decision.
 struct AttemptError {
     error: Error,
@@ -479,7 +489,11 @@ impl Client {
     }
 
     /// Sends `data` to a connection as one message.
-    pub async fn post_to_connection(&self, connection_id: &str, data: impl Into<Bytes>) -> Result<()> {
+    pub async fn post_to_connection(
+        &self,
+        connection_id: &str,
+        data: impl Into<Bytes>,
+    ) -> Result<()> {
         let payload = self.payload(data.into())?;
         self.execute(Operation::Post, connection_id, &payload, None)
             .await
@@ -488,10 +502,14 @@ impl Client {
 
     /// Describes a connection.
     pub async fn get_connection(&self, connection_id: &str) -> Result<Connection> {
-        let body = self
+        let resp = self
             .execute(Operation::Get, connection_id, &Payload::empty(), None)
             .await?;
-        Connection::from_json(&body)
+        Connection::from_json(&resp.body).map_err(|mut e| {
+            e.set_response(resp.status, resp.request_id);
+            e.set_attempts(resp.attempts, resp.total_retry_delay);
+            e
+        })
     }
 
     /// Closes a connection.
@@ -520,11 +538,15 @@ impl Client {
     /// The transport of this process, built on first use and again after `fork()`.
     pub(crate) fn transport(&self) -> Result<Arc<Transport>> {
         let pid = std::process::id();
-        let mut slot = self.inner.transport.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((owner, t)) = slot.as_ref() {
-            if *owner == pid {
-                return Ok(t.clone());
-            }
+        let mut slot = self
+            .inner
+            .transport
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some((owner, t)) = slot.as_ref()
+            && *owner == pid
+        {
+            return Ok(t.clone());
         }
         let t = Arc::new(self.build_transport()?);
         if let Some(parent) = slot.replace((pid, t.clone())) {
@@ -550,9 +572,9 @@ impl Client {
         if i.danger_accept_invalid_certs {
             http = http.tls_danger_accept_invalid_certs(true);
         }
-        let http = http
-            .build()
-            .map_err(|e| Error::new(ErrorKind::Tls, "cannot set up the HTTP client").with_source(e))?;
+        let http = http.build().map_err(|e| {
+            Error::new(ErrorKind::Tls, "cannot set up the HTTP client").with_source(e)
+        })?;
         Ok(Transport {
             http,
             credentials: CredentialCache::new(
@@ -607,7 +629,7 @@ impl Client {
         connection_id: &str,
         payload: &Payload,
         observer: Option<&dyn ThrottleObserver>,
-    ) -> Result<Bytes> {
+    ) -> Result<Response> {
         let encoded = encode_connection_id(connection_id)?;
         let span = tracing::debug_span!("apigw_management", operation = op.name(), connection_id);
         self.execute_encoded(op, connection_id, &encoded, payload, observer)
@@ -622,14 +644,16 @@ impl Client {
         encoded: &str,
         payload: &Payload,
         observer: Option<&dyn ThrottleObserver>,
-    ) -> Result<Bytes> {
+    ) -> Result<Response> {
         let i = &self.inner;
         let transport = self.transport()?;
         let region = self.resolve_region(&transport).await?;
         let path = format!("{}{}", i.path_prefix, encoded);
         let url = reqwest::Url::parse(&format!("{}{}", i.url_prefix, encoded)).map_err(|e| {
-            Error::invalid_input(format!("connection id {connection_id:?} makes an invalid URL"))
-                .with_source(e)
+            Error::invalid_input(format!(
+                "connection id {connection_id:?} makes an invalid URL"
+            ))
+            .with_source(e)
         })?;
         let idempotent = op != Operation::Post;
         let mut attempt = 0u32;
@@ -648,7 +672,7 @@ impl Client {
                     connection_id,
                     attempt,
                     status: match &result {
-                        Ok((status, _)) => Some(*status),
+                        Ok((status, _, _)) => Some(*status),
                         Err(a) => a.error.status(),
                     },
                     error: result.as_ref().err().map(|a| &a.error),
@@ -656,10 +680,16 @@ impl Client {
                 });
             }
             let failure = match result {
-                Ok((status, body)) => {
+                Ok((status, request_id, body)) => {
                     tracing::debug!(attempt, status, "ok");
                     i.quota.release(spent.max(1));
-                    return Ok(body);
+                    return Ok(Response {
+                        status,
+                        request_id,
+                        body,
+                        attempts: attempt,
+                        total_retry_delay: total_delay,
+                    });
                 }
                 Err(f) => f,
             };
@@ -670,19 +700,23 @@ impl Client {
                 server_date,
             } = failure;
             tracing::debug!(attempt, status = error.status(), error = %error.message(), "attempt failed");
-            if error.kind() == ErrorKind::LimitExceeded {
-                if let Some(o) = observer {
-                    o.throttled(&error);
-                }
+            if error.kind() == ErrorKind::LimitExceeded
+                && let Some(o) = observer
+            {
+                o.throttled(&error);
             }
-            if !skew_corrected && is_clock_skew(&error) {
-                if let Some(server) = server_date {
-                    skew_corrected = true;
-                    let offset = signed_millis(server, SystemTime::now());
-                    i.clock_offset_ms.store(offset, Ordering::Relaxed);
-                    tracing::debug!(offset_ms = offset, "clock skew corrected from the response Date");
-                    continue;
-                }
+            if !skew_corrected
+                && is_clock_skew(&error)
+                && let Some(server) = server_date
+            {
+                skew_corrected = true;
+                let offset = signed_millis(server, SystemTime::now());
+                i.clock_offset_ms.store(offset, Ordering::Relaxed);
+                tracing::debug!(
+                    offset_ms = offset,
+                    "clock skew corrected from the response Date"
+                );
+                continue;
             }
             let class = retry::classify(&error, written);
             let transient = class != Retry::No;
@@ -700,12 +734,12 @@ impl Client {
                 };
                 if i.quota.acquire(cost) {
                     spent += cost;
-                    let mut delay = retry_after
-                        .unwrap_or_else(|| retry::backoff(i.retry_base_delay, attempt));
-                    if let Some(hook) = &i.retry_delay_hook {
-                        if let Some(d) = hook(attempt, &error).await {
-                            delay = d.min(retry::MAX_BACKOFF);
-                        }
+                    let mut delay =
+                        retry_after.unwrap_or_else(|| retry::backoff(i.retry_base_delay, attempt));
+                    if let Some(hook) = &i.retry_delay_hook
+                        && let Some(d) = hook(attempt, &error).await
+                    {
+                        delay = d.min(retry::MAX_BACKOFF);
                     }
                     tokio::time::sleep(delay).await;
                     total_delay += delay;
@@ -735,7 +769,7 @@ impl Client {
         path: &str,
         url: &reqwest::Url,
         payload: &Payload,
-    ) -> std::result::Result<(u16, Bytes), AttemptError> {
+    ) -> std::result::Result<(u16, Option<String>, Bytes), AttemptError> {
         let i = &self.inner;
         let identity = t.credentials.identity().await?;
         let now = SystemTime::now();
@@ -769,10 +803,10 @@ impl Client {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let body = read_body(resp).await.map_err(|e| self.transport_error(e))?;
-        if (200..300).contains(&status) {
-            return Ok((status, body));
-        }
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        if (200..300).contains(&status) {
+            return Ok((status, header("x-amzn-requestid").map(str::to_string), body));
+        }
         let error = model::service_error(
             status,
             header("x-amzn-errortype"),
@@ -797,7 +831,9 @@ impl Client {
                 ),
                 true,
             ),
-            TransportFailure::Http(e) => classify_reqwest(e, &i.endpoint.url(), i.connect_timeout, i.timeout),
+            TransportFailure::Http(e) => {
+                classify_reqwest(e, &i.endpoint.url(), i.connect_timeout, i.timeout)
+            }
         };
         AttemptError {
             error,
@@ -821,7 +857,10 @@ impl From<reqwest::Error> for TransportFailure {
 
 /// Reads a (small) response body, refusing one over [`MAX_RESPONSE_BYTES`].
 async fn read_body(mut resp: reqwest::Response) -> std::result::Result<Bytes, TransportFailure> {
-    if resp.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES as u64) {
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
+    {
         return Err(TransportFailure::TooLarge);
     }
     let Some(first) = resp.chunk().await? else {
@@ -843,7 +882,12 @@ async fn read_body(mut resp: reqwest::Response) -> std::result::Result<Bytes, Tr
 
 /// Maps a transport failure to an error kind, and says whether the request may have
 /// been written (which makes a post's retry ambiguous).
-fn classify_reqwest(e: reqwest::Error, endpoint: &str, connect_timeout: Duration, timeout: Duration) -> (Error, bool) {
+fn classify_reqwest(
+    e: reqwest::Error,
+    endpoint: &str,
+    connect_timeout: Duration,
+    timeout: Duration,
+) -> (Error, bool) {
     let chain = {
         let mut s = String::new();
         let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
@@ -863,17 +907,28 @@ fn classify_reqwest(e: reqwest::Error, endpoint: &str, connect_timeout: Duration
         return (err.with_source(e), false);
     }
     if e.is_connect() {
-        let tls = ["certificate", "tls", "handshake", "invalidcertificate", "unknownissuer"]
-            .iter()
-            .any(|w| chain.contains(w));
+        let tls = [
+            "certificate",
+            "tls",
+            "handshake",
+            "invalidcertificate",
+            "unknownissuer",
+        ]
+        .iter()
+        .any(|w| chain.contains(w));
         if tls {
             let err = Error::new(
                 ErrorKind::Tls,
-                format!("TLS with {endpoint} failed (the certificate is not trusted, or the handshake failed)"),
+                format!(
+                    "TLS with {endpoint} failed (the certificate is not trusted, or the handshake failed)"
+                ),
             );
             return (err.with_source(e), false);
         }
-        let err = Error::new(ErrorKind::Connect, format!("could not connect to {endpoint}"));
+        let err = Error::new(
+            ErrorKind::Connect,
+            format!("could not connect to {endpoint}"),
+        );
         return (err.with_source(e), false);
     }
     if e.is_timeout() {
@@ -897,7 +952,9 @@ fn classify_reqwest(e: reqwest::Error, endpoint: &str, connect_timeout: Duration
     (err.with_source(e), true)
 }
 
-fn find_source<'a, T: std::error::Error + 'static>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a T> {
+fn find_source<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
     let mut cur = Some(e);
     while let Some(c) = cur {
         if let Some(t) = c.downcast_ref::<T>() {

@@ -13,8 +13,10 @@ use std::time::{Duration, SystemTime};
 /// ```
 /// use apigw_management::Credentials;
 ///
-/// let creds = Credentials::new("AKIDEXAMPLE", "secret", None);
-/// assert!(!format!("{creds:?}").contains("secret"));
+/// let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI", Some("token".into()));
+/// let shown = format!("{creds:?}");
+/// assert!(shown.contains("AKIDEXAMPLE"));
+/// assert!(!shown.contains("wJalrXUtnFEMI") && !shown.contains("token\""));
 /// ```
 #[derive(Clone)]
 pub struct Credentials {
@@ -172,8 +174,11 @@ async fn default_chain(profile: Option<&str>, region: Option<&str>) -> Box<dyn P
         return Box::new(chain);
     }
     Box::new(
-        CredentialsProviderChain::first_try("Environment", EnvironmentVariableCredentialsProvider::new())
-            .or_else("DefaultChain", chain),
+        CredentialsProviderChain::first_try(
+            "Environment",
+            EnvironmentVariableCredentialsProvider::new(),
+        )
+        .or_else("DefaultChain", chain),
     )
 }
 

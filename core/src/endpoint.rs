@@ -39,9 +39,9 @@ impl Endpoint {
         if s.is_empty() {
             return Err(bad("it is empty"));
         }
-        let (scheme_raw, rest) = s.split_once("://").ok_or_else(|| {
-            bad("no scheme (expected https://, http://, wss:// or ws://)")
-        })?;
+        let (scheme_raw, rest) = s
+            .split_once("://")
+            .ok_or_else(|| bad("no scheme (expected https://, http://, wss:// or ws://)"))?;
         let scheme = match scheme_raw.to_ascii_lowercase().as_str() {
             "https" | "wss" => "https",
             "http" | "ws" => "http",
@@ -277,7 +277,10 @@ mod tests {
         assert_eq!(e.scheme, "http");
         assert_eq!(e.authority, "127.0.0.1:8080");
         assert_eq!(e.base_path, "/dev");
-        assert_eq!(e.connections_prefix(), "http://127.0.0.1:8080/dev/@connections/");
+        assert_eq!(
+            e.connections_prefix(),
+            "http://127.0.0.1:8080/dev/@connections/"
+        );
         let e = ok("HTTPS://Example.COM:443");
         assert_eq!(e.authority, "example.com");
         assert_eq!(e.base_path, "");

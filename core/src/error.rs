@@ -167,6 +167,11 @@ impl Error {
         self.inner.total_retry_delay = total_retry_delay;
     }
 
+    pub(crate) fn set_response(&mut self, status: u16, request_id: Option<String>) {
+        self.inner.status = Some(status);
+        self.inner.request_id = request_id;
+    }
+
     pub(crate) fn append_message(&mut self, extra: &str) {
         self.inner.message.push_str(extra);
     }

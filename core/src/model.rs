@@ -136,9 +136,9 @@ pub(crate) fn service_error(
         Some("ForbiddenException" | "InvalidSignatureException" | "AccessDeniedException") => {
             ErrorKind::Forbidden
         }
-        Some(
-            "LimitExceededException" | "TooManyRequestsException" | "ThrottlingException",
-        ) => ErrorKind::LimitExceeded,
+        Some("LimitExceededException" | "TooManyRequestsException" | "ThrottlingException") => {
+            ErrorKind::LimitExceeded
+        }
         Some("PayloadTooLargeException") => ErrorKind::PayloadTooLarge,
         _ => match status {
             410 => ErrorKind::Gone,
@@ -209,7 +209,11 @@ mod tests {
 
     #[test]
     fn malformed_get_connection_is_protocol_error() {
-        for body in [&b"nope"[..], br#"{"connectedAt":"x","lastActiveAt":1}"#, b"[]"] {
+        for body in [
+            &b"nope"[..],
+            br#"{"connectedAt":"x","lastActiveAt":1}"#,
+            b"[]",
+        ] {
             let e = Connection::from_json(body).unwrap_err();
             assert_eq!(e.kind(), ErrorKind::Protocol);
         }
@@ -218,15 +222,26 @@ mod tests {
     #[test]
     fn error_names_from_header_and_body() {
         let e = service_error(410, Some("GoneException:http://internal"), None, b"");
-        assert_eq!((e.kind(), e.code()), (ErrorKind::Gone, Some("GoneException")));
-        let e = service_error(403, None, None, br#"{"__type":"x#InvalidSignatureException","message":"Signature expired"}"#);
+        assert_eq!(
+            (e.kind(), e.code()),
+            (ErrorKind::Gone, Some("GoneException"))
+        );
+        let e = service_error(
+            403,
+            None,
+            None,
+            br#"{"__type":"x#InvalidSignatureException","message":"Signature expired"}"#,
+        );
         assert_eq!(e.kind(), ErrorKind::Forbidden);
         assert_eq!(e.code(), Some("InvalidSignatureException"));
         assert_eq!(e.message(), "Signature expired");
         let e = service_error(403, None, None, br#"{"message":"Forbidden"}"#);
         assert_eq!(e.code(), Some("ForbiddenException"));
         let e = service_error(500, None, Some("r1".into()), b"boom");
-        assert_eq!((e.kind(), e.code(), e.message()), (ErrorKind::Service, None, "boom"));
+        assert_eq!(
+            (e.kind(), e.code(), e.message()),
+            (ErrorKind::Service, None, "boom")
+        );
         assert_eq!(e.request_id(), Some("r1"));
     }
 }

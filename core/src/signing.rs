@@ -40,7 +40,9 @@ pub(crate) fn sign_headers(
         .time(time)
         .settings(SigningSettings::default())
         .build()
-        .map_err(|e| Error::new(ErrorKind::Credentials, "cannot build signing parameters").with_source(e))?
+        .map_err(|e| {
+            Error::new(ErrorKind::Credentials, "cannot build signing parameters").with_source(e)
+        })?
         .into();
     let request = SignableRequest::new(
         method,
@@ -114,7 +116,11 @@ mod tests {
                 SystemTime::try_from(time).unwrap(),
             )
             .unwrap();
-            let auth = &headers.iter().find(|(n, _)| *n == "authorization").unwrap().1;
+            let auth = &headers
+                .iter()
+                .find(|(n, _)| *n == "authorization")
+                .unwrap()
+                .1;
             let expected = case["signature"].as_str().unwrap();
             assert!(
                 auth.ends_with(&format!("Signature={expected}")),

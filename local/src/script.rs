@@ -144,8 +144,9 @@ impl ScriptServer {
 
     /// Starts a server from a script's JSON text (for the bindings).
     pub async fn start_json(script_json: &str, verifier: Verifier) -> io::Result<ScriptServer> {
-        let script: Script = serde_json::from_str(script_json)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("invalid script: {e}")))?;
+        let script: Script = serde_json::from_str(script_json).map_err(|e| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("invalid script: {e}"))
+        })?;
         Self::start(script, verifier).await
     }
 
@@ -161,7 +162,11 @@ impl ScriptServer {
 
     /// Every request received so far, in order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        self.state.requests.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// The requests as JSON (bodies as `{"utf8": …}` or `{"base64": …}`).
@@ -417,7 +422,10 @@ fn scripted_response(r: &ScriptedResponse) -> Vec<u8> {
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("x-amzn-requestid")) {
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("x-amzn-requestid"))
+    {
         headers.push(("x-amzn-RequestId".into(), request_id()));
     }
     http_response(r.status, &headers, &body)

@@ -59,8 +59,12 @@ impl Verifier {
     /// local pair.
     pub fn from_env() -> Self {
         match (
-            std::env::var("AWS_ACCESS_KEY_ID").ok().filter(|v| !v.is_empty()),
-            std::env::var("AWS_SECRET_ACCESS_KEY").ok().filter(|v| !v.is_empty()),
+            std::env::var("AWS_ACCESS_KEY_ID")
+                .ok()
+                .filter(|v| !v.is_empty()),
+            std::env::var("AWS_SECRET_ACCESS_KEY")
+                .ok()
+                .filter(|v| !v.is_empty()),
         ) {
             (Some(k), Some(s)) => Verifier::new(k, s),
             _ => Verifier::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY),
@@ -102,7 +106,10 @@ impl Verifier {
             return Err(ServiceError::new(
                 403,
                 "IncompleteSignatureException",
-                format!("Credential should be scoped to a valid service and region: '{}'", parsed.credential),
+                format!(
+                    "Credential should be scoped to a valid service and region: '{}'",
+                    parsed.credential
+                ),
             ));
         }
         if scope[0] != self.access_key_id {
@@ -124,7 +131,11 @@ impl Verifier {
             return Err(ServiceError::new(
                 403,
                 "InvalidSignatureException",
-                format!("Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.", scope[1], &amz_date[..amz_date.len().min(8)]),
+                format!(
+                    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
+                    scope[1],
+                    &amz_date[..amz_date.len().min(8)]
+                ),
             ));
         }
         check_skew(signed_at, now, &amz_date)?;
@@ -259,9 +270,7 @@ pub fn parse_amz_date(s: &str) -> Option<SystemTime> {
 
 /// A time → `20261124T100000Z`.
 pub fn format_amz_date(t: SystemTime) -> String {
-    let iso = DateTime::from(t)
-        .fmt(Format::DateTime)
-        .unwrap_or_default();
+    let iso = DateTime::from(t).fmt(Format::DateTime).unwrap_or_default();
     let digits: String = iso
         .chars()
         .take(19)
@@ -287,7 +296,11 @@ mod tests {
         assert_eq!(format_amz_date(now), date);
         let host = "abc123.execute-api.us-east-1.amazonaws.com";
         for case in v["cases"].as_array().unwrap() {
-            let scope = format!("{}/{}/us-east-1/execute-api/aws4_request", v["access_key_id"].as_str().unwrap(), &date[..8]);
+            let scope = format!(
+                "{}/{}/us-east-1/execute-api/aws4_request",
+                v["access_key_id"].as_str().unwrap(),
+                &date[..8]
+            );
             let mut headers = vec![
                 ("Host".to_string(), host.to_string()),
                 ("X-Amz-Date".to_string(), date.to_string()),
@@ -315,8 +328,14 @@ mod tests {
             let e = verifier.verify(&incoming, later).unwrap_err();
             assert!(e.message.starts_with("Signature expired:"), "{}", e.message);
             assert!(e.message.ends_with(" - 5 min.)"), "{}", e.message);
-            let e = verifier.verify(&incoming, now - Duration::from_secs(301)).unwrap_err();
-            assert!(e.message.starts_with("Signature not yet current:"), "{}", e.message);
+            let e = verifier
+                .verify(&incoming, now - Duration::from_secs(301))
+                .unwrap_err();
+            assert!(
+                e.message.starts_with("Signature not yet current:"),
+                "{}",
+                e.message
+            );
             let wrong = Verifier::new(v["access_key_id"].as_str().unwrap(), "wrong");
             let e = wrong.verify(&incoming, now).unwrap_err();
             assert_eq!(e.code, "InvalidSignatureException");

@@ -44,5 +44,12 @@ impl ServiceError {
 pub fn request_id() -> String {
     let a = fastrand::u128(..);
     let h = format!("{a:032x}");
-    format!("{}-{}-4{}-{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
