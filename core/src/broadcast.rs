@@ -341,3 +341,49 @@ fn deadline_error(when: &str) -> Error {
     )
     .with_retryable(true)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn throttle(message: &str) -> Error {
+        Error::new(ErrorKind::LimitExceeded, message)
+    }
+
+    #[test]
+    fn account_throttling_halves_and_success_grows_back() {
+        let aimd = Aimd::new(64);
+        assert_eq!(aimd.limit(), 64);
+        aimd.throttled(&throttle("Rate exceeded"));
+        assert_eq!(aimd.limit(), 32);
+        // A burst within the window counts once.
+        aimd.throttled(&throttle("Rate exceeded"));
+        assert_eq!(aimd.limit(), 32);
+        // Additive increase: about one more per `limit` successes.
+        for _ in 0..40 {
+            aimd.success();
+        }
+        assert!((33..=35).contains(&aimd.limit()), "{}", aimd.limit());
+        for _ in 0..10_000 {
+            aimd.success();
+        }
+        assert_eq!(aimd.limit(), 64);
+    }
+
+    #[test]
+    fn one_full_client_buffer_does_not_slow_the_rest() {
+        let aimd = Aimd::new(64);
+        aimd.throttled(&throttle("client side buffer is full"));
+        assert_eq!(aimd.limit(), 64);
+    }
+
+    #[test]
+    fn never_below_one() {
+        let aimd = Aimd::new(4);
+        for _ in 0..10 {
+            aimd.state.lock().unwrap().last_decrease = None;
+            aimd.throttled(&throttle("Rate exceeded"));
+        }
+        assert_eq!(aimd.limit(), 1);
+    }
+}

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -109,6 +110,8 @@ struct State {
     next: Mutex<HashMap<String, usize>>,
     requests: Mutex<Vec<RecordedRequest>>,
     verifier: Verifier,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
 }
 
 /// A running scripted server on 127.0.0.1. Stops when dropped.
@@ -131,6 +134,8 @@ impl ScriptServer {
             next: Mutex::new(HashMap::new()),
             requests: Mutex::new(Vec::new()),
             verifier,
+            in_flight: AtomicUsize::new(0),
+            max_in_flight: AtomicUsize::new(0),
         });
         let (shutdown, rx) = watch::channel(false);
         tokio::spawn(accept_loop(listener, state.clone(), rx));
@@ -174,6 +179,11 @@ impl ScriptServer {
         serde_json::to_string(&self.requests()).unwrap_or_else(|_| "[]".into())
     }
 
+    /// The most requests the server was answering at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
     /// Stops accepting and closes every connection (also done on drop).
     pub fn stop(&self) {
         let _ = self.shutdown.send(true);
@@ -207,6 +217,9 @@ async fn serve(mut stream: TcpStream, state: Arc<State>, mut stop: watch::Receiv
             r = read_request(&mut stream, &mut buf) => r,
         };
         let Ok(Some(req)) = req else { return };
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let _done = InFlight(&state.in_flight);
         let answer = answer_for(&state, req);
         if let Some(d) = answer.delay {
             tokio::select! {
@@ -237,6 +250,15 @@ async fn serve(mut stream: TcpStream, state: Arc<State>, mut stop: watch::Receiv
         if write.is_err() {
             return;
         }
+    }
+}
+
+/// Counts a request as answered when dropped.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
