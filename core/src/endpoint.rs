@@ -79,8 +79,10 @@ impl Endpoint {
         };
         let mut base = path.trim_end_matches('/');
         for suffix in ["/@connections", "/%40connections"] {
-            if base.len() >= suffix.len()
-                && base[base.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+            let bytes = base.as_bytes();
+            // Compared as bytes: the cut then falls on the ASCII '/' of the suffix.
+            if bytes.len() >= suffix.len()
+                && bytes[bytes.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
             {
                 base = base[..base.len() - suffix.len()].trim_end_matches('/');
             }

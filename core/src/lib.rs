@@ -36,6 +36,9 @@ mod retry;
 pub mod runtime;
 mod signing;
 
+#[cfg(test)]
+mod fuzz;
+
 pub use broadcast::{BroadcastOptions, BroadcastResult, DEFAULT_CONCURRENCY, Progress, ProgressFn};
 pub use client::{
     AttemptHook, AttemptInfo, BoxFuture, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT,
