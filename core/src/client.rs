@@ -801,23 +801,30 @@ impl Client {
             .await
             .map_err(|e| self.transport_error(e.into()))?;
         let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = read_body(resp).await.map_err(|e| self.transport_error(e))?;
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
         if (200..300).contains(&status) {
-            return Ok((status, header("x-amzn-requestid").map(str::to_string), body));
+            // Only GetConnection reads a body (and may need the request id for an error).
+            let request_id = (op == Operation::Get)
+                .then(|| header("x-amzn-requestid"))
+                .flatten();
+            let body = read_body(resp).await.map_err(|e| self.transport_error(e))?;
+            return Ok((status, request_id, body));
         }
-        let error = model::service_error(
-            status,
-            header("x-amzn-errortype"),
-            header("x-amzn-requestid").map(str::to_string),
-            &body,
-        );
+        let error_type = header("x-amzn-errortype");
+        let request_id = header("x-amzn-requestid");
+        let retry_after = header("retry-after").and_then(|v| retry::parse_retry_after(&v, now));
+        let server_date = header("date").and_then(|v| model::parse_http_date(&v));
+        let body = read_body(resp).await.map_err(|e| self.transport_error(e))?;
         Err(AttemptError {
-            error,
+            error: model::service_error(status, error_type.as_deref(), request_id, &body),
             written: true,
-            retry_after: header("retry-after").and_then(|v| retry::parse_retry_after(v, now)),
-            server_date: header("date").and_then(model::parse_http_date),
+            retry_after,
+            server_date,
         })
     }
 
