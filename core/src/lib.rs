@@ -50,3 +50,11 @@ pub use endpoint::{ENDPOINT_ENV_VARS, EventEndpoint, endpoint_from_event};
 pub use error::{Error, ErrorKind, Result};
 pub use model::{Connection, Identity, format_timestamp};
 pub use signing::SERVICE;
+
+/// Panics on purpose, in debug builds only: the bindings' tests call it to prove that a
+/// Rust panic reaches Python or Node as an ordinary exception, never an abort.
+#[cfg(debug_assertions)]
+#[doc(hidden)]
+pub fn debug_panic() -> ! {
+    panic!("apigw-management: a deliberate panic (debug builds only)")
+}
