@@ -227,3 +227,20 @@ async fn secrets_appear_in_no_message() {
         assert!(!t.contains("Signature="), "signature in {t}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_go_through_a_configured_proxy() {
+    let proxy = server(ok_after(0)).await;
+    let c = client("http://127.0.0.1:9/prod")
+        .proxy(format!("http://{}", proxy.addr()))
+        .max_attempts(1)
+        .build()
+        .unwrap();
+    // The proxy (a scripted server) answers 403 to a path that is not its own.
+    let e = c.post_to_connection("a=", "via proxy").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Forbidden);
+    let seen = proxy.requests();
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].path, "http://127.0.0.1:9/prod/@connections/a%3D");
+    assert_eq!(seen[0].header("host"), Some("127.0.0.1:9"));
+}
