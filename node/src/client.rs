@@ -1,0 +1,542 @@
+//! `NativeClient`: the core `Client` with JS types in and out. `node/index.js` wraps it
+//! in the public `Client` class.
+
+use crate::abort::AbortToken;
+use crate::error::{self, error_json, to_napi};
+use apigw_management::{
+    AttemptInfo, BroadcastOptions, BroadcastResult, Client, ClientBuilder, Credentials,
+    EventEndpoint, Progress,
+};
+use bytes::Bytes;
+use napi::bindgen_prelude::*;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi_derive::napi;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Options of the native client; `node/index.js` maps the public names onto these.
+/// Durations are milliseconds.
+#[napi(object)]
+#[derive(Default)]
+pub struct ClientOptions {
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub session_token: Option<String>,
+    pub max_attempts: Option<f64>,
+    pub retry_base_delay: Option<f64>,
+    pub retry_ambiguous: Option<bool>,
+    pub connect_timeout: Option<f64>,
+    pub timeout: Option<f64>,
+    pub max_payload_bytes: Option<f64>,
+    pub proxy: Option<String>,
+    pub clock_offset: Option<f64>,
+    pub user_agent_suffix: Option<String>,
+    /// Collects the status, attempts and retry delay of successful calls (the SDK shims
+    /// report them in `$metadata`).
+    pub collect_metadata: Option<bool>,
+}
+
+/// What a retry-delay callback is given: the retry number (1 for the first retry) and
+/// the error, encoded as the rejections are.
+#[napi(object)]
+pub struct RetryInfo {
+    pub retry: u32,
+    pub error: String,
+}
+
+/// Metadata of a successful call (only with `collectMetadata`).
+#[napi(object)]
+pub struct CallMetadata {
+    pub http_status_code: Option<u32>,
+    pub attempts: u32,
+    pub total_retry_delay: f64,
+}
+
+/// `GetConnection`'s answer; times in milliseconds since the epoch.
+#[napi(object)]
+pub struct ConnectionInfo {
+    pub connected_at: f64,
+    pub last_active_at: f64,
+    pub source_ip: String,
+    pub user_agent: String,
+    pub metadata: Option<CallMetadata>,
+}
+
+/// One connection that failed in a broadcast; `error` is encoded as rejections are.
+#[napi(object)]
+pub struct FailedDelivery {
+    pub connection_id: String,
+    pub error: String,
+}
+
+/// The outcome of a broadcast, in input order.
+#[napi(object)]
+pub struct BroadcastOutcome {
+    pub delivered: u32,
+    pub gone: Vec<String>,
+    pub failed: Vec<FailedDelivery>,
+}
+
+/// Counts so far, given to `onProgress`.
+#[napi(object)]
+pub struct ProgressInfo {
+    pub done: u32,
+    pub total: u32,
+    pub delivered: u32,
+    pub gone: u32,
+    pub failed: u32,
+}
+
+/// Options of a broadcast (milliseconds).
+#[napi(object)]
+#[derive(Default)]
+pub struct BatchOptions {
+    pub concurrency: Option<f64>,
+    pub deadline: Option<f64>,
+}
+
+type RetryDelayFn = ThreadsafeFunction<RetryInfo, Option<f64>, RetryInfo, Status, false, true>;
+type ProgressFnJs =
+    ThreadsafeFunction<ProgressInfo, Unknown<'static>, ProgressInfo, Status, false, true>;
+
+/// Data as JS hands it over: a string (UTF-8) or bytes.
+type Data<'a> = Either<String, Uint8ArraySlice<'a>>;
+
+fn to_bytes(data: Data<'_>) -> Bytes {
+    match data {
+        Either::A(s) => Bytes::from(s.into_bytes()),
+        Either::B(b) => Bytes::copy_from_slice(&b),
+    }
+}
+
+fn owned_bytes(data: Either<String, Uint8Array>) -> Bytes {
+    match data {
+        Either::A(s) => Bytes::from(s.into_bytes()),
+        Either::B(b) => Bytes::copy_from_slice(&b),
+    }
+}
+
+#[derive(Default)]
+struct CallStats {
+    status: Option<u16>,
+    attempts: u32,
+    in_attempts: Duration,
+}
+
+tokio::task_local! {
+    static CALL: Arc<Mutex<CallStats>>;
+}
+
+fn record_attempt(info: &AttemptInfo<'_>) {
+    let _ = CALL.try_with(|stats| {
+        let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
+        s.status = info.status;
+        s.attempts = info.attempt;
+        s.in_attempts += info.elapsed;
+    });
+}
+
+/// Runs `fut` with attempt statistics collected, when asked to.
+async fn with_metadata<T, F>(
+    collect: bool,
+    fut: F,
+) -> (apigw_management::Result<T>, Option<CallMetadata>)
+where
+    F: Future<Output = apigw_management::Result<T>>,
+{
+    if !collect {
+        return (fut.await, None);
+    }
+    let stats = Arc::new(Mutex::new(CallStats::default()));
+    let started = Instant::now();
+    let out = CALL.scope(stats.clone(), fut).await;
+    let s = stats.lock().unwrap_or_else(|p| p.into_inner());
+    let waited = started.elapsed().saturating_sub(s.in_attempts);
+    let meta = CallMetadata {
+        http_status_code: s.status.map(u32::from),
+        attempts: s.attempts,
+        total_retry_delay: if s.attempts > 1 { millis(waited) } else { 0.0 },
+    };
+    (out, Some(meta))
+}
+
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round()
+}
+
+fn epoch_millis(t: SystemTime) -> f64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_millis() as f64,
+        Err(e) => -(e.duration().as_millis() as f64),
+    }
+}
+
+/// Milliseconds from JS as a `Duration`: finite and not negative.
+fn duration(name: &str, ms: Option<f64>) -> Result<Option<Duration>> {
+    match ms {
+        None => Ok(None),
+        Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(Duration::from_secs_f64(v / 1000.0))),
+        Some(v) => Err(error::local(
+            "Config",
+            format!("{name} must be a finite, non-negative number of milliseconds (got {v})"),
+        )),
+    }
+}
+
+/// An integer option from JS.
+fn integer(name: &str, value: Option<f64>, max: f64) -> Result<Option<u64>> {
+    match value {
+        None => Ok(None),
+        Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= max => Ok(Some(v as u64)),
+        Some(v) => Err(error::local(
+            "Config",
+            format!("{name} must be a non-negative integer (got {v})"),
+        )),
+    }
+}
+
+/// Spawns `fut` on the core's runtime and returns a promise settled with its output.
+fn spawn<'env, V, F>(env: &'env Env, abort: Option<&AbortToken>, fut: F) -> Result<Object<'env>>
+where
+    V: ToNapiValue + Send + 'static,
+    F: Future<Output = Result<V>> + Send + 'static,
+{
+    let (deferred, promise) = env.create_deferred()?;
+    let watch = abort.map(AbortToken::watch);
+    apigw_management::runtime::spawn(async move {
+        let out = match watch {
+            Some(w) => w.run(fut).await.unwrap_or_else(|| Err(error::aborted())),
+            None => fut.await,
+        };
+        match out {
+            Ok(v) => deferred.resolve(move |_env| Ok(v)),
+            Err(e) => deferred.reject(e),
+        }
+    });
+    Ok(promise)
+}
+
+fn outcome(r: BroadcastResult) -> BroadcastOutcome {
+    BroadcastOutcome {
+        delivered: r.delivered as u32,
+        gone: r.gone,
+        failed: r
+            .failed
+            .iter()
+            .map(|(id, e)| FailedDelivery {
+                connection_id: id.clone(),
+                error: error_json(e),
+            })
+            .collect(),
+    }
+}
+
+fn batch_options(
+    opts: Option<BatchOptions>,
+    progress: Option<ProgressFnJs>,
+) -> Result<BroadcastOptions> {
+    let opts = opts.unwrap_or_default();
+    let mut out = BroadcastOptions::default();
+    if let Some(n) = integer("concurrency", opts.concurrency, u32::MAX as f64)? {
+        out = out.concurrency(n as usize);
+    }
+    if let Some(d) = duration("deadline", opts.deadline)? {
+        out = out.deadline(d);
+    }
+    if let Some(f) = progress {
+        out = out.on_progress(move |p: &Progress| {
+            f.call(
+                ProgressInfo {
+                    done: p.done as u32,
+                    total: p.total as u32,
+                    delivered: p.delivered as u32,
+                    gone: p.gone as u32,
+                    failed: p.failed as u32,
+                },
+                ThreadsafeFunctionCallMode::NonBlocking,
+            );
+        });
+    }
+    Ok(out)
+}
+
+/// The core client with JS types.
+#[napi]
+pub struct NativeClient {
+    client: Client,
+    collect: bool,
+}
+
+fn builder(opts: &ClientOptions, retry_delay: Option<RetryDelayFn>) -> Result<ClientBuilder> {
+    let mut b = Client::builder();
+    if let Some(v) = &opts.endpoint {
+        b = b.endpoint(v.clone());
+    }
+    if let Some(v) = &opts.region {
+        b = b.region(v.clone());
+    }
+    if let Some(v) = &opts.profile {
+        b = b.profile(v.clone());
+    }
+    match (&opts.access_key_id, &opts.secret_access_key) {
+        (Some(k), Some(s)) => {
+            b = b.credentials(Credentials::new(
+                k.clone(),
+                s.clone(),
+                opts.session_token.clone(),
+            ));
+        }
+        (None, None) => {}
+        _ => {
+            return Err(error::local(
+                "Config",
+                "credentials need both accessKeyId and secretAccessKey",
+            ));
+        }
+    }
+    if let Some(n) = integer("maxAttempts", opts.max_attempts, u32::MAX as f64)? {
+        b = b.max_attempts(n as u32);
+    }
+    if let Some(d) = duration("retryBaseDelay", opts.retry_base_delay)? {
+        b = b.retry_base_delay(d);
+    }
+    if let Some(v) = opts.retry_ambiguous {
+        b = b.retry_ambiguous(v);
+    }
+    if let Some(d) = duration("connectTimeout", opts.connect_timeout)? {
+        b = b.connect_timeout(d);
+    }
+    if let Some(d) = duration("timeout", opts.timeout)? {
+        b = b.timeout(d);
+    }
+    if let Some(n) = integer(
+        "maxPayloadBytes",
+        opts.max_payload_bytes,
+        9_007_199_254_740_991.0,
+    )? {
+        b = b.max_payload_bytes(n as usize);
+    }
+    if let Some(v) = &opts.proxy {
+        b = b.proxy(v.clone());
+    }
+    if let Some(ms) = opts.clock_offset {
+        if !ms.is_finite() {
+            return Err(error::local(
+                "Config",
+                "clockOffset must be a finite number of milliseconds",
+            ));
+        }
+        b = b.clock_offset(ms as i64);
+    }
+    if let Some(v) = &opts.user_agent_suffix {
+        b = b.user_agent_suffix(v.clone());
+    }
+    if opts.collect_metadata == Some(true) {
+        b = b.on_attempt(Arc::new(record_attempt));
+    }
+    if let Some(f) = retry_delay {
+        let f = Arc::new(f);
+        b = b.retry_delay_hook(Arc::new(move |attempt, err| {
+            let f = f.clone();
+            let info = RetryInfo {
+                retry: attempt,
+                error: error_json(err),
+            };
+            Box::pin(async move {
+                match f.call_async(info).await {
+                    Ok(Some(ms)) if ms.is_finite() && ms >= 0.0 => {
+                        Some(Duration::from_secs_f64(ms / 1000.0))
+                    }
+                    _ => None,
+                }
+            })
+        }));
+    }
+    Ok(b)
+}
+
+#[napi]
+impl NativeClient {
+    /// Builds a client (no I/O). `retryDelay(info)` may return the delay in ms before a
+    /// retry; anything else keeps the default backoff.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(
+        opts: Option<ClientOptions>,
+        #[napi(
+            ts_arg_type = "((info: RetryInfo) => number | undefined | null) | undefined | null"
+        )]
+        retry_delay: Option<RetryDelayFn>,
+    ) -> Result<Self> {
+        let opts = opts.unwrap_or_default();
+        let collect = opts.collect_metadata == Some(true);
+        let client = builder(&opts, retry_delay)?
+            .build()
+            .map_err(|e| to_napi(&e))?;
+        Ok(NativeClient { client, collect })
+    }
+
+    /// A client for the API that sent a Lambda event (`eventJson` holds at least its
+    /// `requestContext`); `domainName` uses `requestContext.domainName` as given.
+    #[napi(factory, catch_unwind)]
+    pub fn from_event(
+        event_json: String,
+        domain_name: bool,
+        opts: Option<ClientOptions>,
+        #[napi(
+            ts_arg_type = "((info: RetryInfo) => number | undefined | null) | undefined | null"
+        )]
+        retry_delay: Option<RetryDelayFn>,
+    ) -> Result<Self> {
+        let opts = opts.unwrap_or_default();
+        let collect = opts.collect_metadata == Some(true);
+        let event: serde_json::Value = serde_json::from_str(&event_json)
+            .map_err(|e| error::local("InvalidInput", format!("the event is not JSON: {e}")))?;
+        let style = if domain_name {
+            EventEndpoint::DomainName
+        } else {
+            EventEndpoint::ApiId
+        };
+        let client = builder(&opts, retry_delay)?
+            .endpoint_from_event(&event, style)
+            .and_then(ClientBuilder::build)
+            .map_err(|e| to_napi(&e))?;
+        Ok(NativeClient { client, collect })
+    }
+
+    /// The endpoint URL requests go to.
+    #[napi(getter)]
+    pub fn endpoint(&self) -> String {
+        self.client.endpoint()
+    }
+
+    /// The signing region, when known without reading the shared config.
+    #[napi(getter)]
+    pub fn region(&self) -> Option<String> {
+        self.client.region().map(str::to_string)
+    }
+
+    /// The largest message this client sends.
+    #[napi(getter)]
+    pub fn max_payload_bytes(&self) -> f64 {
+        self.client.max_payload_bytes() as f64
+    }
+
+    /// PostToConnection. Resolves to `undefined`, or metadata with `collectMetadata`.
+    #[napi(catch_unwind, ts_return_type = "Promise<CallMetadata | undefined>")]
+    pub fn post<'env>(
+        &self,
+        env: &'env Env,
+        connection_id: String,
+        #[napi(ts_arg_type = "string | Uint8Array")] data: Data<'_>,
+        abort: Option<&AbortToken>,
+    ) -> Result<Object<'env>> {
+        let client = self.client.clone();
+        let body = to_bytes(data);
+        let collect = self.collect;
+        spawn(env, abort, async move {
+            let (r, meta) =
+                with_metadata(collect, client.post_to_connection(&connection_id, body)).await;
+            r.map(|()| meta).map_err(|e| to_napi(&e))
+        })
+    }
+
+    /// GetConnection.
+    #[napi(catch_unwind, ts_return_type = "Promise<ConnectionInfo>")]
+    pub fn get<'env>(
+        &self,
+        env: &'env Env,
+        connection_id: String,
+        abort: Option<&AbortToken>,
+    ) -> Result<Object<'env>> {
+        let client = self.client.clone();
+        let collect = self.collect;
+        spawn(env, abort, async move {
+            let (r, metadata) = with_metadata(collect, client.get_connection(&connection_id)).await;
+            let c = r.map_err(|e| to_napi(&e))?;
+            Ok(ConnectionInfo {
+                connected_at: epoch_millis(c.connected_at),
+                last_active_at: epoch_millis(c.last_active_at),
+                source_ip: c.identity.source_ip,
+                user_agent: c.identity.user_agent,
+                metadata,
+            })
+        })
+    }
+
+    /// DeleteConnection. Resolves to `undefined`, or metadata with `collectMetadata`.
+    #[napi(catch_unwind, ts_return_type = "Promise<CallMetadata | undefined>")]
+    pub fn delete<'env>(
+        &self,
+        env: &'env Env,
+        connection_id: String,
+        abort: Option<&AbortToken>,
+    ) -> Result<Object<'env>> {
+        let client = self.client.clone();
+        let collect = self.collect;
+        spawn(env, abort, async move {
+            let (r, meta) = with_metadata(collect, client.delete_connection(&connection_id)).await;
+            r.map(|()| meta).map_err(|e| to_napi(&e))
+        })
+    }
+
+    /// The same message to every connection, in the core.
+    #[napi(catch_unwind, ts_return_type = "Promise<BroadcastOutcome>")]
+    pub fn broadcast<'env>(
+        &self,
+        env: &'env Env,
+        connection_ids: Vec<String>,
+        #[napi(ts_arg_type = "string | Uint8Array")] data: Data<'_>,
+        opts: Option<BatchOptions>,
+        #[napi(ts_arg_type = "((progress: ProgressInfo) => void) | undefined | null")]
+        on_progress: Option<ProgressFnJs>,
+        abort: Option<&AbortToken>,
+    ) -> Result<Object<'env>> {
+        let client = self.client.clone();
+        let body = to_bytes(data);
+        let opts = batch_options(opts, on_progress)?;
+        spawn(env, abort, async move {
+            client
+                .broadcast(connection_ids, body, opts)
+                .await
+                .map(outcome)
+                .map_err(|e| to_napi(&e))
+        })
+    }
+
+    /// A message of its own to each connection (`data[i]` to `connectionIds[i]`).
+    #[napi(catch_unwind, ts_return_type = "Promise<BroadcastOutcome>")]
+    pub fn post_many<'env>(
+        &self,
+        env: &'env Env,
+        connection_ids: Vec<String>,
+        data: Vec<Either<String, Uint8Array>>,
+        opts: Option<BatchOptions>,
+        #[napi(ts_arg_type = "((progress: ProgressInfo) => void) | undefined | null")]
+        on_progress: Option<ProgressFnJs>,
+        abort: Option<&AbortToken>,
+    ) -> Result<Object<'env>> {
+        if connection_ids.len() != data.len() {
+            return Err(error::local(
+                "InvalidInput",
+                "postMany: every item needs a connection id and data",
+            ));
+        }
+        let client = self.client.clone();
+        let items: Vec<(String, Bytes)> = connection_ids
+            .into_iter()
+            .zip(data.into_iter().map(owned_bytes))
+            .collect();
+        let opts = batch_options(opts, on_progress)?;
+        spawn(env, abort, async move {
+            client
+                .post_many(items, opts)
+                .await
+                .map(outcome)
+                .map_err(|e| to_napi(&e))
+        })
+    }
+}

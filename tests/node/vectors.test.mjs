@@ -1,0 +1,159 @@
+// Replays every tests/vectors/*.json case (except signing.json) through the JS API,
+// against the scripted server, as the Rust and Python suites do.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import path from 'node:path'
+import { root, pkg, LOCAL_CREDENTIALS } from './helpers.mjs'
+
+const api = pkg()
+const { ScriptServer } = pkg('testing.js')
+
+const dir = path.join(root, 'tests', 'vectors')
+const files = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.json') && f !== 'signing.json')
+  .sort()
+
+const CLASS_OF_KIND = {
+  Gone: api.GoneException,
+  Forbidden: api.ForbiddenException,
+  LimitExceeded: api.LimitExceededException,
+  PayloadTooLarge: api.PayloadTooLargeException,
+  Service: api.ServiceError,
+  Timeout: api.TransportError,
+  Connect: api.TransportError,
+  Tls: api.TransportError,
+  Protocol: api.TransportError,
+  Credentials: api.CredentialsError,
+  Config: api.ConfigError,
+  InvalidInput: api.InvalidInputError,
+}
+
+function data(d) {
+  if (!d) return ''
+  if ('utf8' in d) return d.utf8
+  if ('base64' in d) return Buffer.from(d.base64, 'base64')
+  if ('repeat' in d) return d.repeat.repeat(d.times)
+  throw new Error(`unknown data ${JSON.stringify(d)}`)
+}
+
+function clientOptions(c = {}, endpoint) {
+  const o = { endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }
+  if (c.max_attempts !== undefined) o.maxAttempts = c.max_attempts
+  if (c.retry_base_delay_ms !== undefined) o.retryBaseDelay = c.retry_base_delay_ms
+  if (c.timeout_ms !== undefined) o.timeout = c.timeout_ms
+  if (c.connect_timeout_ms !== undefined) o.connectTimeout = c.connect_timeout_ms
+  if (c.retry_ambiguous !== undefined) o.retryAmbiguous = c.retry_ambiguous
+  if (c.max_payload_bytes !== undefined) o.maxPayloadBytes = c.max_payload_bytes
+  return o
+}
+
+async function call(client, c) {
+  switch (c.op) {
+    case 'post_to_connection':
+      return client.postToConnection(c.connection_id, data(c.data))
+    case 'get_connection':
+      return client.getConnection(c.connection_id)
+    case 'delete_connection':
+      return client.deleteConnection(c.connection_id)
+    case 'broadcast':
+      return client.broadcast(c.connection_ids, data(c.data), c.concurrency ? { concurrency: c.concurrency } : {})
+    case 'post_many':
+      return client.postMany(
+        c.items.map((i) => [i.connection_id, data(i.data)]),
+        c.concurrency ? { concurrency: c.concurrency } : {},
+      )
+    default:
+      throw new Error(`unknown op ${c.op}`)
+  }
+}
+
+function checkError(err, want, where = 'error') {
+  assert.ok(err instanceof api.ApiGatewayManagementError, `${where}: not an ApiGatewayManagementError: ${err && err.stack}`)
+  if (want.kind !== undefined) {
+    assert.equal(err.kind, want.kind, `${where}: kind (${err.message})`)
+    assert.ok(err instanceof CLASS_OF_KIND[want.kind], `${where}: class ${err.constructor.name} for kind ${want.kind}`)
+  }
+  if (want.code !== undefined) assert.equal(err.code, want.code, `${where}: code`)
+  if (want.status !== undefined) {
+    assert.equal(err.$metadata.httpStatusCode, want.status === null ? undefined : want.status, `${where}: status`)
+  }
+  if (want.message !== undefined) assert.equal(err.message, want.message, `${where}: message`)
+  if (want.message_contains !== undefined) {
+    assert.ok(err.message.includes(want.message_contains), `${where}: message ${JSON.stringify(err.message)} lacks ${want.message_contains}`)
+  }
+  if (want.request_id !== undefined) assert.equal(err.$metadata.requestId, want.request_id, `${where}: request id`)
+  if (want.attempts !== undefined) assert.equal(err.$metadata.attempts, want.attempts, `${where}: attempts`)
+  if (want.retryable !== undefined) assert.equal(err.retryable, want.retryable, `${where}: retryable`)
+}
+
+function checkResult(result, error, expect) {
+  if (expect.error) {
+    assert.ok(error, `expected an error, got ${JSON.stringify(result)}`)
+    checkError(error, expect.error)
+    return
+  }
+  if (error) throw error
+  if (expect.ok) {
+    assert.equal(result, undefined)
+  } else if (expect.connection) {
+    const w = expect.connection
+    assert.ok(result.connectedAt instanceof Date)
+    assert.equal(result.connectedAt.toISOString(), w.connected_at)
+    assert.equal(result.lastActiveAt.toISOString(), w.last_active_at)
+    if (w.source_ip !== undefined) assert.equal(result.identity.sourceIp, w.source_ip)
+    if (w.user_agent !== undefined) assert.equal(result.identity.userAgent, w.user_agent)
+  } else if (expect.broadcast) {
+    const w = expect.broadcast
+    assert.equal(result.delivered, w.delivered, 'delivered')
+    assert.deepEqual(result.gone, w.gone, 'gone')
+    assert.deepEqual(
+      result.failed.map((f) => f.connectionId),
+      w.failed.map((f) => f.connection_id),
+      'failed ids',
+    )
+    w.failed.forEach((f, i) => checkError(result.failed[i].error, f, `failed[${i}]`))
+  } else {
+    throw new Error(`unknown expectation ${JSON.stringify(expect)}`)
+  }
+}
+
+let count = 0
+for (const file of files) {
+  const doc = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))
+  const cases = Array.isArray(doc) ? doc : doc.cases
+  for (const v of cases) {
+    count++
+    test(`${file}: ${v.name}`, async () => {
+      const server = new ScriptServer(v.script)
+      try {
+        const client = new api.Client(clientOptions(v.client, server.endpoint))
+        let result, error
+        try {
+          result = await call(client, v.call)
+        } catch (e) {
+          error = e
+        }
+        checkResult(result, error, v.expect)
+        const requests = server.requests()
+        if (!v.allow_signature_errors) {
+          for (const r of requests) assert.equal(r.signature_error, null, `signature of ${r.method} ${r.path}`)
+        }
+        if (v.expect_requests) {
+          assert.deepEqual(
+            requests.map((r) => ({ method: r.method, path: r.path, body: r.body })),
+            v.expect_requests,
+          )
+        }
+        if (v.expect_request_count !== undefined) assert.equal(requests.length, v.expect_request_count, 'request count')
+      } finally {
+        server.stop()
+      }
+    })
+  }
+}
+
+test('the vector files hold cases', () => {
+  assert.ok(files.length > 0 && count > 0, 'no vector cases found')
+})
