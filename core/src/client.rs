@@ -648,6 +648,8 @@ impl Client {
         let i = &self.inner;
         let transport = self.transport()?;
         let region = self.resolve_region(&transport).await?;
+        // Credentials that cannot be had fail the call before any request (0 attempts).
+        transport.credentials.identity().await?;
         let path = format!("{}{}", i.path_prefix, encoded);
         let url = reqwest::Url::parse(&format!("{}{}", i.url_prefix, encoded)).map_err(|e| {
             Error::invalid_input(format!(

@@ -50,6 +50,7 @@ async fn environment_credentials_region_and_endpoint() {
     let c = Client::builder().build().unwrap();
     let e = c.post_to_connection("a=", "x").await.unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Credentials, "{e}");
+    assert_eq!((e.attempts(), e.status()), (0, None));
     for source in [
         "environment",
         "profile",
