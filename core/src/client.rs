@@ -293,6 +293,9 @@ impl ClientBuilder {
             })?,
         };
         let endpoint = Endpoint::parse(&raw)?;
+        let base_url = reqwest::Url::parse(&endpoint.url()).map_err(|e| {
+            Error::config(format!("invalid endpoint {raw:?}: {e}")).with_source(e)
+        })?;
         let region = match self.region {
             Some(r) if r.trim().is_empty() => return Err(Error::config("region is empty")),
             Some(r) => Some(r),
@@ -340,7 +343,7 @@ impl ClientBuilder {
         }
         Ok(Client {
             inner: Arc::new(Inner {
-                url_prefix: endpoint.connections_prefix(),
+                base_url,
                 path_prefix: endpoint.path_prefix(),
                 endpoint,
                 region,
@@ -399,7 +402,8 @@ pub struct Client {
 
 pub(crate) struct Inner {
     endpoint: Endpoint,
-    url_prefix: String,
+    /// The endpoint as a parsed URL; a request only replaces its path.
+    base_url: reqwest::Url,
     path_prefix: String,
     region: Option<String>,
     profile: Option<String>,
@@ -651,12 +655,8 @@ impl Client {
         // Credentials that cannot be had fail the call before any request (0 attempts).
         transport.credentials.identity().await?;
         let path = format!("{}{}", i.path_prefix, encoded);
-        let url = reqwest::Url::parse(&format!("{}{}", i.url_prefix, encoded)).map_err(|e| {
-            Error::invalid_input(format!(
-                "connection id {connection_id:?} makes an invalid URL"
-            ))
-            .with_source(e)
-        })?;
+        let mut url = i.base_url.clone();
+        url.set_path(&path);
         let idempotent = op != Operation::Post;
         let mut attempt = 0u32;
         let mut total_delay = Duration::ZERO;
@@ -790,7 +790,7 @@ impl Client {
         *req.timeout_mut() = Some(i.timeout);
         let h = req.headers_mut();
         for (name, value) in headers {
-            let value = reqwest::header::HeaderValue::from_str(&value)
+            let value = reqwest::header::HeaderValue::try_from(value)
                 .map_err(|e| Error::invalid_input("a signed header is not valid").with_source(e))?;
             h.insert(name, value);
         }

@@ -95,14 +95,6 @@ impl Endpoint {
         })
     }
 
-    /// The URL prefix that a percent-encoded connection id is appended to.
-    pub fn connections_prefix(&self) -> String {
-        format!(
-            "{}://{}{}/@connections/",
-            self.scheme, self.authority, self.base_path
-        )
-    }
-
     /// The path prefix (no scheme or host) that an encoded connection id is appended to.
     pub fn path_prefix(&self) -> String {
         format!("{}/@connections/", self.base_path)
@@ -279,10 +271,8 @@ mod tests {
         assert_eq!(e.scheme, "http");
         assert_eq!(e.authority, "127.0.0.1:8080");
         assert_eq!(e.base_path, "/dev");
-        assert_eq!(
-            e.connections_prefix(),
-            "http://127.0.0.1:8080/dev/@connections/"
-        );
+        assert_eq!(e.url(), "http://127.0.0.1:8080/dev");
+        assert_eq!(e.path_prefix(), "/dev/@connections/");
         let e = ok("HTTPS://Example.COM:443");
         assert_eq!(e.authority, "example.com");
         assert_eq!(e.base_path, "");

@@ -1,10 +1,34 @@
 //! A local stand-in for API Gateway's WebSocket APIs: the signed `@connections`
 //! management API on loopback, and the scripted server the test vectors replay against.
+//!
+//! [`LocalGateway`] serves WebSocket clients at `ws://127.0.0.1:PORT/{stage}` and the
+//! management API at `http://127.0.0.1:PORT/{stage}/@connections/{id}`, delivers route
+//! events to a handler or an integration URL, and injects [`Faults`] on demand.
 
+mod answers;
+pub mod events;
+pub mod faults;
+pub mod gateway;
+mod ids;
+pub mod limits;
+mod management;
+mod registry;
 pub mod script;
+mod server;
 pub mod verify;
+mod websocket;
 pub mod wire;
 
+pub use events::{EventFuture, EventHandler, handler_fn};
+pub use faults::Faults;
+pub use gateway::{
+    ConnectionInfo, DEFAULT_CLIENT_BUFFER_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_DURATION,
+    DEFAULT_STAGE, GatewayBuilder, LocalGateway, Running,
+};
+pub use ids::new_connection_id;
+pub use limits::{ensure_open_files, open_files_limit};
+pub use management::MAX_POST_BYTES;
 pub use script::{RecordedRequest, Script, ScriptServer, ScriptedResponse};
 pub use verify::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Verifier};
+pub use websocket::{MAX_FRAME_BYTES, MAX_MESSAGE_BYTES};
 pub use wire::ServiceError;

@@ -1,0 +1,268 @@
+//! Fault injection on the management API: throttling (429), server errors (500), TCP
+//! connections dropped before or after the message reached the client, and added
+//! latency, drawn from a seeded schedule so that a test sees the same faults every run.
+
+use serde::{Deserialize, Serialize};
+use std::io;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Which faults the management API injects, and how often.
+///
+/// Each request to `@connections` draws its fault from the `n`-th value of a generator
+/// seeded with `seed` (`n` counts requests since the faults were last set), so a test
+/// that sends its requests one after another sees the same faults on every run. The rates
+/// are probabilities between 0 and 1 whose sum is at most 1; latency is added before the
+/// fault (if any) is answered.
+///
+/// ```
+/// use apigw_management_local::Faults;
+///
+/// let faults = Faults::from_json(r#"{"seed": 7, "throttle": 0.25, "latency_ms": 5}"#).unwrap();
+/// assert_eq!(faults.throttle, 0.25);
+/// assert!(Faults::default().is_none());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Faults {
+    /// Seed of the schedule.
+    pub seed: u64,
+    /// Share of requests answered 429 `LimitExceededException` (account throttling).
+    pub throttle: f64,
+    /// Share of requests answered 500 `InternalServerErrorException`.
+    pub server_error: f64,
+    /// Share of requests whose TCP connection is dropped before anything is done (a post
+    /// is not delivered).
+    pub drop_before: f64,
+    /// Share of requests whose TCP connection is dropped after the operation was done (a
+    /// post has reached the client): the caller cannot tell it succeeded.
+    pub drop_after: f64,
+    /// Latency added to every request, in milliseconds.
+    pub latency_ms: u64,
+    /// Up to this many more milliseconds, drawn from the schedule.
+    pub latency_jitter_ms: u64,
+}
+
+impl Faults {
+    /// No faults: the default.
+    pub fn none() -> Self {
+        Faults::default()
+    }
+
+    /// Parses faults from JSON (`{"seed": 1, "throttle": 0.1, …}`; absent fields are 0).
+    pub fn from_json(json: &str) -> io::Result<Faults> {
+        let faults: Faults = serde_json::from_str(json).map_err(|e| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("invalid faults: {e}"))
+        })?;
+        faults.validate()?;
+        Ok(faults)
+    }
+
+    /// The faults as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets the share of 429 answers.
+    pub fn throttle(mut self, rate: f64) -> Self {
+        self.throttle = rate;
+        self
+    }
+
+    /// Sets the share of 500 answers.
+    pub fn server_error(mut self, rate: f64) -> Self {
+        self.server_error = rate;
+        self
+    }
+
+    /// Sets the share of connections dropped before the operation.
+    pub fn drop_before(mut self, rate: f64) -> Self {
+        self.drop_before = rate;
+        self
+    }
+
+    /// Sets the share of connections dropped after the operation.
+    pub fn drop_after(mut self, rate: f64) -> Self {
+        self.drop_after = rate;
+        self
+    }
+
+    /// Sets the added latency and its random extra.
+    pub fn latency(mut self, fixed: Duration, jitter: Duration) -> Self {
+        self.latency_ms = fixed.as_millis().try_into().unwrap_or(u64::MAX);
+        self.latency_jitter_ms = jitter.as_millis().try_into().unwrap_or(u64::MAX);
+        self
+    }
+
+    /// True when nothing is injected.
+    pub fn is_none(&self) -> bool {
+        self.throttle == 0.0
+            && self.server_error == 0.0
+            && self.drop_before == 0.0
+            && self.drop_after == 0.0
+            && self.latency_ms == 0
+            && self.latency_jitter_ms == 0
+    }
+
+    /// Checks that every rate is within 0..=1 and that they add up to at most 1.
+    pub fn validate(&self) -> io::Result<()> {
+        let rates = [
+            ("throttle", self.throttle),
+            ("server_error", self.server_error),
+            ("drop_before", self.drop_before),
+            ("drop_after", self.drop_after),
+        ];
+        for (name, rate) in rates {
+            if !(0.0..=1.0).contains(&rate) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("invalid faults: `{name}` must be between 0 and 1, not {rate}"),
+                ));
+            }
+        }
+        let sum: f64 = rates.iter().map(|(_, r)| r).sum();
+        if sum > 1.0 + 1e-9 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("invalid faults: the rates add up to {sum}, more than 1"),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What one request gets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fault {
+    None,
+    Throttle,
+    ServerError,
+    DropBefore,
+    DropAfter,
+}
+
+/// The faults in force and the number of requests drawn since they were set.
+pub(crate) struct FaultSchedule {
+    state: Mutex<(Faults, u64)>,
+}
+
+impl FaultSchedule {
+    pub(crate) fn new(faults: Faults) -> Self {
+        FaultSchedule {
+            state: Mutex::new((faults, 0)),
+        }
+    }
+
+    pub(crate) fn set(&self, faults: Faults) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = (faults, 0);
+    }
+
+    pub(crate) fn get(&self) -> Faults {
+        self.state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .0
+            .clone()
+    }
+
+    /// The next request's fault and added latency.
+    pub(crate) fn draw(&self) -> (Fault, Duration) {
+        let (faults, n) = {
+            let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+            if state.0.is_none() {
+                return (Fault::None, Duration::ZERO);
+            }
+            let n = state.1;
+            state.1 += 1;
+            (state.0.clone(), n)
+        };
+        draw(&faults, n)
+    }
+}
+
+/// The `n`-th draw of a schedule: a pure function of the seed and `n`.
+fn draw(faults: &Faults, n: u64) -> (Fault, Duration) {
+    let mut rng = fastrand::Rng::with_seed(
+        faults
+            .seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add(n.wrapping_mul(0xD1B5_4A32_D192_ED03)),
+    );
+    let r = rng.f64();
+    let jitter = match faults.latency_jitter_ms {
+        0 => 0,
+        j => rng.u64(0..=j),
+    };
+    let latency = Duration::from_millis(faults.latency_ms.saturating_add(jitter));
+    let mut edge = 0.0;
+    for (rate, fault) in [
+        (faults.throttle, Fault::Throttle),
+        (faults.server_error, Fault::ServerError),
+        (faults.drop_before, Fault::DropBefore),
+        (faults.drop_after, Fault::DropAfter),
+    ] {
+        edge += rate;
+        if r < edge {
+            return (fault, latency);
+        }
+    }
+    (Fault::None, latency)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schedule_is_reproducible() {
+        let faults = Faults::none()
+            .seed(42)
+            .throttle(0.2)
+            .server_error(0.2)
+            .drop_before(0.1)
+            .drop_after(0.1);
+        let a: Vec<_> = (0..200).map(|n| draw(&faults, n)).collect();
+        let b: Vec<_> = (0..200).map(|n| draw(&faults, n)).collect();
+        assert_eq!(a, b);
+        for f in [
+            Fault::None,
+            Fault::Throttle,
+            Fault::ServerError,
+            Fault::DropBefore,
+            Fault::DropAfter,
+        ] {
+            assert!(a.iter().any(|(x, _)| *x == f), "{f:?} never drawn");
+        }
+        let other: Vec<_> = (0..200)
+            .map(|n| draw(&faults.clone().seed(43), n))
+            .collect();
+        assert_ne!(a, other);
+    }
+
+    #[test]
+    fn setting_faults_restarts_the_schedule() {
+        let faults = Faults::none().seed(1).throttle(0.5);
+        let s = FaultSchedule::new(faults.clone());
+        let first: Vec<_> = (0..20).map(|_| s.draw()).collect();
+        s.set(faults);
+        let again: Vec<_> = (0..20).map(|_| s.draw()).collect();
+        assert_eq!(first, again);
+        s.set(Faults::none());
+        assert_eq!(s.draw(), (Fault::None, Duration::ZERO));
+    }
+
+    #[test]
+    fn invalid_rates_are_refused() {
+        assert!(Faults::from_json(r#"{"throttle": 1.5}"#).is_err());
+        assert!(Faults::from_json(r#"{"throttle": 0.6, "server_error": 0.6}"#).is_err());
+        assert!(Faults::from_json(r#"{"nope": 1}"#).is_err());
+        assert!(Faults::from_json(r#"{"throttle": 1}"#).is_ok());
+    }
+}
