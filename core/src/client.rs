@@ -293,9 +293,8 @@ impl ClientBuilder {
             })?,
         };
         let endpoint = Endpoint::parse(&raw)?;
-        let base_url = reqwest::Url::parse(&endpoint.url()).map_err(|e| {
-            Error::config(format!("invalid endpoint {raw:?}: {e}")).with_source(e)
-        })?;
+        let base_url = reqwest::Url::parse(&endpoint.url())
+            .map_err(|e| Error::config(format!("invalid endpoint {raw:?}: {e}")).with_source(e))?;
         let region = match self.region {
             Some(r) if r.trim().is_empty() => return Err(Error::config("region is empty")),
             Some(r) => Some(r),
