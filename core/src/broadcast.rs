@@ -225,11 +225,29 @@ impl Client {
         if opts.concurrency == 0 {
             return Err(Error::invalid_input("concurrency must be at least 1"));
         }
-        let total = items.len();
-        if total == 0 {
+        if items.is_empty() {
             return Ok(BroadcastResult::default());
         }
         self.prepare().await?;
+        // The driver runs as a task of the runtime, beside the sends it spawns and the
+        // connections they use: completions then wake no thread outside the runtime.
+        let client = self.clone();
+        tokio::spawn(async move { client.drive(items, opts).await })
+            .await
+            .unwrap_or_else(|_| {
+                Err(Error::new(
+                    ErrorKind::Protocol,
+                    "internal error: the broadcast task failed",
+                ))
+            })
+    }
+
+    async fn drive(
+        &self,
+        items: Vec<(String, Result<Payload>)>,
+        opts: BroadcastOptions,
+    ) -> Result<BroadcastResult> {
+        let total = items.len();
         let deadline = opts.deadline.map(|d| tokio::time::Instant::now() + d);
         let aimd = Arc::new(Aimd::new(opts.concurrency));
         let mut ids: Vec<String> = Vec::with_capacity(total);
