@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export AWS_EC2_METADATA_DISABLED := true
 export CARGO_TERM_COLOR := never
 
-.PHONY: demo test lint test-rust test-python test-node bench bench-quick stress
+.PHONY: demo test lint test-rust test-python test-node bench bench-quick scale stress
 
 demo:
 	cargo run --release -q -p apigw-management-cli -- demo
@@ -22,3 +22,6 @@ test-python:
 
 test-node:
 	bash scripts/test-node.sh
+
+scale:
+	cargo run --release -q -p apigw-management-cli -- demo --clients 10000

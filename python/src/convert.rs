@@ -1,0 +1,352 @@
+//! Type conversion between Python values and the core's: data, ids, seconds, events, and
+//! the result classes (`Connection`, `Identity`, `BroadcastResult`).
+
+use crate::errors;
+use apigw_management::Error;
+use bytes::Bytes;
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{
+    PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
+};
+use std::time::{Duration, SystemTime};
+
+/// The Python type name of a value, for error messages.
+pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
+    obj.get_type()
+        .qualname()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// Data as Rust-owned bytes, copied while the GIL is held: `bytes`, `bytearray`,
+/// `memoryview`, or `str` (UTF-8).
+pub fn data(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Bytes::copy_from_slice(b.as_bytes()));
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Bytes::from(s.to_cow()?.into_owned().into_bytes()));
+    }
+    if let Ok(b) = obj.cast::<PyByteArray>() {
+        return Ok(Bytes::from(b.to_vec()));
+    }
+    if obj.cast::<PyMemoryView>().is_ok() {
+        // abi3 below 3.11 has no buffer API: `tobytes()` copies in C order.
+        let b = obj.call_method0(pyo3::intern!(obj.py(), "tobytes"))?;
+        let b = b.cast::<PyBytes>()?;
+        return Ok(Bytes::copy_from_slice(b.as_bytes()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "data must be bytes, bytearray, memoryview or str, not {}",
+        type_name(obj)
+    )))
+}
+
+/// A connection id: a `str` (its checks are the core's).
+pub fn connection_id(obj: &Bound<'_, PyAny>) -> PyResult<String> {
+    match obj.cast::<PyString>() {
+        Ok(s) => Ok(s.to_cow()?.into_owned()),
+        Err(_) => Err(PyTypeError::new_err(format!(
+            "connection_id must be str, not {}",
+            type_name(obj)
+        ))),
+    }
+}
+
+/// Seconds (int or float) as a `Duration`.
+pub fn seconds(py: Python<'_>, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Duration> {
+    if obj.is_instance_of::<PyBool>()
+        || !(obj.is_instance_of::<PyFloat>() || obj.is_instance_of::<PyInt>())
+    {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be a number of seconds (int or float), not {}",
+            type_name(obj)
+        )));
+    }
+    let secs: f64 = obj.extract()?;
+    Duration::try_from_secs_f64(secs).map_err(|_| {
+        errors::config(
+            py,
+            format!("{name} must be a finite, non-negative number of seconds, not {secs}"),
+        )
+    })
+}
+
+/// A Python event (dicts, lists, str, numbers, bools, None) as JSON. Values of other
+/// types become `null`.
+pub fn json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value> {
+    use serde_json::Value;
+    if depth > 64 {
+        return Err(PyValueError::new_err("the event is nested too deeply"));
+    }
+    if obj.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(s) = obj.cast::<PyString>() {
+        return Ok(Value::String(s.to_cow()?.into_owned()));
+    }
+    if let Ok(b) = obj.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if obj.is_instance_of::<PyInt>() {
+        if let Ok(i) = obj.extract::<i64>() {
+            return Ok(Value::from(i));
+        }
+        return Ok(Value::Null);
+    }
+    if obj.is_instance_of::<PyFloat>() {
+        let f: f64 = obj.extract()?;
+        return Ok(serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number));
+    }
+    if let Ok(d) = obj.cast::<PyDict>() {
+        let mut map = serde_json::Map::with_capacity(d.len());
+        for (k, v) in d.iter() {
+            let Ok(k) = k.cast::<PyString>() else {
+                continue;
+            };
+            map.insert(k.to_cow()?.into_owned(), json(&v, depth + 1)?);
+        }
+        return Ok(Value::Object(map));
+    }
+    if obj.is_instance_of::<PyList>() || obj.is_instance_of::<PyTuple>() {
+        let mut out = Vec::new();
+        for v in obj.try_iter()? {
+            out.push(json(&v?, depth + 1)?);
+        }
+        return Ok(Value::Array(out));
+    }
+    Ok(Value::Null)
+}
+
+/// Who is connected: the client's source IP and User-Agent.
+#[pyclass(frozen, module = "apigw_management", get_all, eq, hash)]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Identity {
+    /// The client's IP address.
+    pub source_ip: String,
+    /// The client's `User-Agent` header ("" when it sent none).
+    pub user_agent: String,
+}
+
+#[pymethods]
+impl Identity {
+    #[new]
+    #[pyo3(signature = (source_ip, user_agent = String::new()))]
+    fn new(source_ip: String, user_agent: String) -> Self {
+        Identity {
+            source_ip,
+            user_agent,
+        }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Identity(source_ip={}, user_agent={})",
+            PyString::new(py, &self.source_ip).repr()?,
+            PyString::new(py, &self.user_agent).repr()?
+        ))
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let me = slf.get();
+        (
+            slf.get_type(),
+            (me.source_ip.clone(), me.user_agent.clone()),
+        )
+            .into_pyobject(slf.py())
+    }
+}
+
+/// A connection as `get_connection` describes it. The times are timezone-aware UTC
+/// `datetime`s.
+#[pyclass(frozen, module = "apigw_management", get_all)]
+pub struct Connection {
+    /// When the client connected (UTC).
+    pub connected_at: Py<PyAny>,
+    /// When the connection last sent or received a message (UTC).
+    pub last_active_at: Py<PyAny>,
+    /// The client's source IP and User-Agent.
+    pub identity: Py<Identity>,
+}
+
+#[pymethods]
+impl Connection {
+    #[new]
+    fn new(connected_at: Py<PyAny>, last_active_at: Py<PyAny>, identity: Py<Identity>) -> Self {
+        Connection {
+            connected_at,
+            last_active_at,
+            identity,
+        }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Connection(connected_at={}, last_active_at={}, identity={})",
+            self.connected_at.bind(py).repr()?,
+            self.last_active_at.bind(py).repr()?,
+            self.identity.get().__repr__(py)?,
+        ))
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Ok(other) = other.cast::<Connection>() else {
+            return Ok(false);
+        };
+        let o = other.get();
+        Ok(self.connected_at.bind(py).eq(o.connected_at.bind(py))?
+            && self.last_active_at.bind(py).eq(o.last_active_at.bind(py))?
+            && self.identity.get() == o.identity.get())
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let me = slf.get();
+        let py = slf.py();
+        (
+            slf.get_type(),
+            (
+                me.connected_at.clone_ref(py),
+                me.last_active_at.clone_ref(py),
+                me.identity.clone_ref(py),
+            ),
+        )
+            .into_pyobject(py)
+    }
+}
+
+fn datetime(py: Python<'_>, t: SystemTime) -> PyResult<Py<PyAny>> {
+    Ok(t.into_pyobject(py)?.into_any().unbind())
+}
+
+/// The Python `Connection` for the core's.
+pub fn connection(py: Python<'_>, c: apigw_management::Connection) -> PyResult<Py<Connection>> {
+    let identity = Py::new(
+        py,
+        Identity {
+            source_ip: c.identity.source_ip,
+            user_agent: c.identity.user_agent,
+        },
+    )?;
+    Py::new(
+        py,
+        Connection {
+            connected_at: datetime(py, c.connected_at)?,
+            last_active_at: datetime(py, c.last_active_at)?,
+            identity,
+        },
+    )
+}
+
+/// What `broadcast` and `post_many` did: every connection counted once, in input order.
+///
+/// `delivered` is the number of messages delivered, `gone` the ids that answered 410
+/// (closed connections: drop them), `failed` a list of `(connection_id, exception)` for
+/// every other failure. It is true (and `ok`) when nothing failed; gone connections are
+/// not failures.
+#[pyclass(frozen, module = "apigw_management", get_all)]
+pub struct BroadcastResult {
+    /// Messages delivered.
+    pub delivered: usize,
+    /// Connections that are gone (410), in input order.
+    pub gone: Py<PyList>,
+    /// `(connection_id, exception)` for every other failure, in input order.
+    pub failed: Py<PyList>,
+}
+
+#[pymethods]
+impl BroadcastResult {
+    #[new]
+    #[pyo3(signature = (delivered = 0, gone = None, failed = None))]
+    fn new(
+        py: Python<'_>,
+        delivered: usize,
+        gone: Option<Py<PyList>>,
+        failed: Option<Py<PyList>>,
+    ) -> Self {
+        BroadcastResult {
+            delivered,
+            gone: gone.unwrap_or_else(|| PyList::empty(py).unbind()),
+            failed: failed.unwrap_or_else(|| PyList::empty(py).unbind()),
+        }
+    }
+
+    /// True when nothing failed (gone connections are not failures).
+    #[getter]
+    fn ok(&self, py: Python<'_>) -> bool {
+        self.failed.bind(py).is_empty()
+    }
+
+    fn __bool__(&self, py: Python<'_>) -> bool {
+        self.ok(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "BroadcastResult(delivered={}, gone={}, failed={})",
+            self.delivered,
+            self.gone.bind(py).len(),
+            self.failed.bind(py).len()
+        )
+    }
+}
+
+/// The Python `BroadcastResult` for the core's.
+pub fn broadcast_result(
+    py: Python<'_>,
+    r: apigw_management::BroadcastResult,
+) -> PyResult<Py<BroadcastResult>> {
+    let gone = PyList::new(py, r.gone)?;
+    let failed = PyList::empty(py);
+    for (id, err) in &r.failed {
+        failed.append((id, errors::to_exception(py, err)?))?;
+    }
+    Py::new(
+        py,
+        BroadcastResult {
+            delivered: r.delivered,
+            gone: gone.unbind(),
+            failed: failed.unbind(),
+        },
+    )
+}
+
+/// What a core call produced, converted to Python once the GIL is held.
+pub enum Outcome {
+    None,
+    Connection(apigw_management::Connection),
+    Broadcast(apigw_management::BroadcastResult),
+    Failed(Error),
+    Panicked(String),
+}
+
+impl Outcome {
+    /// The value to return, or the exception to raise.
+    pub fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self {
+            Outcome::None => Ok(py.None()),
+            Outcome::Connection(c) => Ok(connection(py, c)?.into_any()),
+            Outcome::Broadcast(r) => Ok(broadcast_result(py, r)?.into_any()),
+            Outcome::Failed(e) => Err(errors::to_pyerr(py, &e)),
+            Outcome::Panicked(m) => Err(errors::panic_error(py, &m)),
+        }
+    }
+}
+
+impl From<apigw_management::Result<()>> for Outcome {
+    fn from(r: apigw_management::Result<()>) -> Self {
+        r.map_or_else(Outcome::Failed, |()| Outcome::None)
+    }
+}
+
+impl From<apigw_management::Result<apigw_management::Connection>> for Outcome {
+    fn from(r: apigw_management::Result<apigw_management::Connection>) -> Self {
+        r.map_or_else(Outcome::Failed, Outcome::Connection)
+    }
+}
+
+impl From<apigw_management::Result<apigw_management::BroadcastResult>> for Outcome {
+    fn from(r: apigw_management::Result<apigw_management::BroadcastResult>) -> Self {
+        r.map_or_else(Outcome::Failed, Outcome::Broadcast)
+    }
+}
