@@ -6,6 +6,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::model::{self, Connection};
 use crate::retry::{self, Retry, RetryQuota};
 use crate::signing;
+use crate::transport;
 use bytes::Bytes;
 use std::future::Future;
 use std::pin::Pin;
@@ -24,9 +25,6 @@ pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(100);
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Timeout of one attempt, from sending to the end of the response.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The largest response body read (GetConnection and error bodies are a few hundred bytes).
-const MAX_RESPONSE_BYTES: usize = 1 << 20;
 
 /// A boxed future, as the hooks return.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -72,11 +70,11 @@ impl Operation {
         }
     }
 
-    fn method(self) -> reqwest::Method {
+    fn method(self) -> http::Method {
         match self {
-            Operation::Post => reqwest::Method::POST,
-            Operation::Get => reqwest::Method::GET,
-            Operation::Delete => reqwest::Method::DELETE,
+            Operation::Post => http::Method::POST,
+            Operation::Get => http::Method::GET,
+            Operation::Delete => http::Method::DELETE,
         }
     }
 }
@@ -293,7 +291,9 @@ impl ClientBuilder {
             })?,
         };
         let endpoint = Endpoint::parse(&raw)?;
-        let base_url = reqwest::Url::parse(&endpoint.url())
+        endpoint
+            .authority
+            .parse::<http::uri::Authority>()
             .map_err(|e| Error::config(format!("invalid endpoint {raw:?}: {e}")).with_source(e))?;
         let region = match self.region {
             Some(r) if r.trim().is_empty() => return Err(Error::config("region is empty")),
@@ -322,14 +322,10 @@ impl ClientBuilder {
         if max_payload_bytes == 0 {
             return Err(Error::config("max_payload_bytes must be at least 1"));
         }
-        let proxy = match self.proxy.filter(|p| !p.trim().is_empty()) {
-            Some(p) => Some(
-                reqwest::Proxy::all(p.as_str())
-                    .map_err(|e| Error::config(format!("invalid proxy URL {p:?}")).with_source(e))?
-                    .no_proxy(reqwest::NoProxy::from_env()),
-            ),
-            None => None,
-        };
+        let proxy = self.proxy.filter(|p| !p.trim().is_empty());
+        if let Some(p) = &proxy {
+            transport::proxy_matcher(p)?;
+        }
         let mut user_agent = format!("apigw-management/{}", env!("CARGO_PKG_VERSION"));
         if let Some(s) = self.user_agent_suffix.filter(|s| !s.is_empty()) {
             if s.chars().any(|c| c.is_control()) {
@@ -342,7 +338,6 @@ impl ClientBuilder {
         }
         Ok(Client {
             inner: Arc::new(Inner {
-                base_url,
                 path_prefix: endpoint.path_prefix(),
                 endpoint,
                 region,
@@ -401,8 +396,6 @@ pub struct Client {
 
 pub(crate) struct Inner {
     endpoint: Endpoint,
-    /// The endpoint as a parsed URL; a request only replaces its path.
-    base_url: reqwest::Url,
     path_prefix: String,
     region: Option<String>,
     profile: Option<String>,
@@ -413,7 +406,7 @@ pub(crate) struct Inner {
     connect_timeout: Duration,
     timeout: Duration,
     pub(crate) max_payload_bytes: usize,
-    proxy: Option<reqwest::Proxy>,
+    proxy: Option<String>,
     user_agent: String,
     danger_accept_invalid_certs: bool,
     clock_offset_ms: AtomicI64,
@@ -426,7 +419,7 @@ pub(crate) struct Inner {
 
 /// What a process needs to send: the HTTP pool, credentials, the resolved region.
 pub(crate) struct Transport {
-    http: reqwest::Client,
+    http: transport::Http,
     credentials: CredentialCache,
     region: tokio::sync::OnceCell<String>,
 }
@@ -562,21 +555,13 @@ impl Client {
 
     fn build_transport(&self) -> Result<Transport> {
         let i = &self.inner;
-        let mut http = reqwest::Client::builder()
-            .connect_timeout(i.connect_timeout)
-            .tcp_nodelay(true)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .user_agent(i.user_agent.as_str())
-            .retry(reqwest::retry::never())
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(p) = &i.proxy {
-            http = http.proxy(p.clone());
-        }
-        if i.danger_accept_invalid_certs {
-            http = http.tls_danger_accept_invalid_certs(true);
-        }
-        let http = http.build().map_err(|e| {
-            Error::new(ErrorKind::Tls, "cannot set up the HTTP client").with_source(e)
+        let http = transport::Http::new(&transport::Options {
+            endpoint: &i.endpoint,
+            proxy: i.proxy.as_deref(),
+            connect_timeout: i.connect_timeout,
+            timeout: i.timeout,
+            user_agent: &i.user_agent,
+            danger_accept_invalid_certs: i.danger_accept_invalid_certs,
         })?;
         Ok(Transport {
             http,
@@ -654,8 +639,6 @@ impl Client {
         // Credentials that cannot be had fail the call before any request (0 attempts).
         transport.credentials.identity().await?;
         let path = format!("{}{}", i.path_prefix, encoded);
-        let mut url = i.base_url.clone();
-        url.set_path(&path);
         let idempotent = op != Operation::Post;
         let mut attempt = 0u32;
         let mut total_delay = Duration::ZERO;
@@ -664,9 +647,7 @@ impl Client {
         loop {
             attempt += 1;
             let started = Instant::now();
-            let result = self
-                .attempt(&transport, region, op, &path, &url, payload)
-                .await;
+            let result = self.attempt(&transport, region, op, &path, payload).await;
             if let Some(hook) = &i.on_attempt {
                 hook(&AttemptInfo {
                     operation: op.name(),
@@ -768,14 +749,12 @@ impl Client {
         region: &str,
         op: Operation,
         path: &str,
-        url: &reqwest::Url,
         payload: &Payload,
     ) -> std::result::Result<(u16, Option<String>, Bytes), AttemptError> {
         let i = &self.inner;
         let identity = t.credentials.identity().await?;
         let now = SystemTime::now();
         let offset = i.clock_offset_ms.load(Ordering::Relaxed);
-        let signing_time = shift(now, offset);
         let headers = signing::sign_headers(
             &identity,
             region,
@@ -783,194 +762,48 @@ impl Client {
             &i.endpoint.authority,
             path,
             &payload.sha256,
-            signing_time,
+            shift(now, offset),
         )?;
-        let mut req = reqwest::Request::new(op.method(), url.clone());
-        *req.timeout_mut() = Some(i.timeout);
-        let h = req.headers_mut();
-        for (name, value) in headers {
-            let value = reqwest::header::HeaderValue::try_from(value)
-                .map_err(|e| Error::invalid_input("a signed header is not valid").with_source(e))?;
-            h.insert(name, value);
-        }
-        if op == Operation::Post {
-            *req.body_mut() = Some(payload.body.clone().into());
-        }
+        let body = if op == Operation::Post {
+            payload.body.clone()
+        } else {
+            Bytes::new()
+        };
         let resp = t
             .http
-            .execute(req)
+            .send(op.method(), path, headers, body)
             .await
-            .map_err(|e| self.transport_error(e.into()))?;
-        let status = resp.status().as_u16();
+            .map_err(|f| AttemptError {
+                error: f.error,
+                written: f.written,
+                retry_after: None,
+                server_date: None,
+            })?;
         let header = |name: &str| {
-            resp.headers()
+            resp.headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
-        if (200..300).contains(&status) {
-            // Only GetConnection reads a body (and may need the request id for an error).
+        if (200..300).contains(&resp.status) {
+            // Only GetConnection reads the body (and may need the request id for an error).
             let request_id = (op == Operation::Get)
                 .then(|| header("x-amzn-requestid"))
                 .flatten();
-            let body = read_body(resp).await.map_err(|e| self.transport_error(e))?;
-            return Ok((status, request_id, body));
+            return Ok((resp.status, request_id, resp.body));
         }
-        let error_type = header("x-amzn-errortype");
-        let request_id = header("x-amzn-requestid");
-        let retry_after = header("retry-after").and_then(|v| retry::parse_retry_after(&v, now));
-        let server_date = header("date").and_then(|v| model::parse_http_date(&v));
-        let body = read_body(resp).await.map_err(|e| self.transport_error(e))?;
         Err(AttemptError {
-            error: model::service_error(status, error_type.as_deref(), request_id, &body),
+            error: model::service_error(
+                resp.status,
+                header("x-amzn-errortype").as_deref(),
+                header("x-amzn-requestid"),
+                &resp.body,
+            ),
             written: true,
-            retry_after,
-            server_date,
+            retry_after: header("retry-after").and_then(|v| retry::parse_retry_after(&v, now)),
+            server_date: header("date").and_then(|v| model::parse_http_date(&v)),
         })
     }
-
-    fn transport_error(&self, e: TransportFailure) -> AttemptError {
-        let i = &self.inner;
-        let (error, written) = match e {
-            TransportFailure::TooLarge => (
-                Error::new(
-                    ErrorKind::Protocol,
-                    format!("the response body is larger than {MAX_RESPONSE_BYTES} bytes"),
-                ),
-                true,
-            ),
-            TransportFailure::Http(e) => {
-                classify_reqwest(e, &i.endpoint.url(), i.connect_timeout, i.timeout)
-            }
-        };
-        AttemptError {
-            error,
-            written,
-            retry_after: None,
-            server_date: None,
-        }
-    }
-}
-
-enum TransportFailure {
-    Http(reqwest::Error),
-    TooLarge,
-}
-
-impl From<reqwest::Error> for TransportFailure {
-    fn from(e: reqwest::Error) -> Self {
-        TransportFailure::Http(e)
-    }
-}
-
-/// Reads a (small) response body, refusing one over [`MAX_RESPONSE_BYTES`].
-async fn read_body(mut resp: reqwest::Response) -> std::result::Result<Bytes, TransportFailure> {
-    if resp
-        .content_length()
-        .is_some_and(|n| n > MAX_RESPONSE_BYTES as u64)
-    {
-        return Err(TransportFailure::TooLarge);
-    }
-    let Some(first) = resp.chunk().await? else {
-        return Ok(Bytes::new());
-    };
-    let Some(second) = resp.chunk().await? else {
-        return Ok(first);
-    };
-    let mut buf = bytes::BytesMut::from(&first[..]);
-    buf.extend_from_slice(&second);
-    while let Some(chunk) = resp.chunk().await? {
-        if buf.len() + chunk.len() > MAX_RESPONSE_BYTES {
-            return Err(TransportFailure::TooLarge);
-        }
-        buf.extend_from_slice(&chunk);
-    }
-    Ok(buf.freeze())
-}
-
-/// Maps a transport failure to an error kind, and says whether the request may have
-/// been written (which makes a post's retry ambiguous).
-fn classify_reqwest(
-    e: reqwest::Error,
-    endpoint: &str,
-    connect_timeout: Duration,
-    timeout: Duration,
-) -> (Error, bool) {
-    let chain = {
-        let mut s = String::new();
-        let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(&e);
-        while let Some(c) = cur {
-            s.push_str(&c.to_string().to_ascii_lowercase());
-            s.push(' ');
-            cur = c.source();
-        }
-        s
-    };
-    let hyper_err = find_source::<hyper::Error>(&e);
-    if e.is_timeout() && e.is_connect() {
-        let err = Error::new(
-            ErrorKind::Timeout,
-            format!("could not connect to {endpoint} within {connect_timeout:?}"),
-        );
-        return (err.with_source(e), false);
-    }
-    if e.is_connect() {
-        let tls = [
-            "certificate",
-            "tls",
-            "handshake",
-            "invalidcertificate",
-            "unknownissuer",
-        ]
-        .iter()
-        .any(|w| chain.contains(w));
-        if tls {
-            let err = Error::new(
-                ErrorKind::Tls,
-                format!(
-                    "TLS with {endpoint} failed (the certificate is not trusted, or the handshake failed)"
-                ),
-            );
-            return (err.with_source(e), false);
-        }
-        let err = Error::new(
-            ErrorKind::Connect,
-            format!("could not connect to {endpoint}"),
-        );
-        return (err.with_source(e), false);
-    }
-    if e.is_timeout() {
-        let err = Error::new(
-            ErrorKind::Timeout,
-            format!("no complete response from {endpoint} within {timeout:?}"),
-        );
-        return (err.with_source(e), true);
-    }
-    if hyper_err.is_some_and(|h| h.is_parse() || h.is_parse_status()) {
-        let err = Error::new(
-            ErrorKind::Protocol,
-            format!("{endpoint} answered with a malformed HTTP response"),
-        );
-        return (err.with_source(e), true);
-    }
-    let err = Error::new(
-        ErrorKind::Connect,
-        format!("the connection to {endpoint} closed before a complete response"),
-    );
-    (err.with_source(e), true)
-}
-
-fn find_source<'a, T: std::error::Error + 'static>(
-    e: &'a (dyn std::error::Error + 'static),
-) -> Option<&'a T> {
-    let mut cur = Some(e);
-    while let Some(c) = cur {
-        if let Some(t) = c.downcast_ref::<T>() {
-            return Some(t);
-        }
-        cur = c.source();
-    }
-    None
 }
 
 fn is_clock_skew(e: &Error) -> bool {

@@ -35,6 +35,7 @@ mod model;
 mod retry;
 pub mod runtime;
 mod signing;
+mod transport;
 
 #[cfg(test)]
 mod fuzz;
