@@ -27,6 +27,7 @@ pub async fn post(global: &Global, args: PostArgs) -> Result<(), Failure> {
     client
         .post_to_connection(&args.connection_id, body)
         .await
+        .map(drop)
         .map_err(|e| Failure::call("PostToConnection", &e))
 }
 
@@ -50,5 +51,6 @@ pub async fn delete(global: &Global, args: IdArgs) -> Result<(), Failure> {
     client
         .delete_connection(&args.connection_id)
         .await
+        .map(drop)
         .map_err(|e| Failure::call("DeleteConnection", &e))
 }

@@ -381,7 +381,7 @@ fn positive(name: &str, value: Option<Duration>, default: Duration) -> Result<Du
 ///     .endpoint("https://abc123.execute-api.eu-west-1.amazonaws.com/prod")
 ///     .build()?;
 /// match client.post_to_connection("L0SM9cOFvHcCIhw=", "hello").await {
-///     Ok(()) => {}
+///     Ok(meta) => println!("sent in {} attempt(s)", meta.attempts),
 ///     Err(e) if e.kind() == ErrorKind::Gone => { /* forget this connection */ }
 ///     Err(e) => return Err(e),
 /// }
@@ -444,6 +444,31 @@ pub(crate) struct Response {
     total_retry_delay: Duration,
 }
 
+impl Response {
+    fn metadata(self) -> ResponseMetadata {
+        ResponseMetadata {
+            status: self.status,
+            request_id: self.request_id,
+            attempts: self.attempts,
+            total_retry_delay: self.total_retry_delay,
+        }
+    }
+}
+
+/// What a successful call's response said besides its result.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ResponseMetadata {
+    /// The HTTP status (200, or 204 for a delete).
+    pub status: u16,
+    /// The `x-amzn-RequestId` of the response.
+    pub request_id: Option<String>,
+    /// Requests sent, the successful one included.
+    pub attempts: u32,
+    /// Time spent waiting between attempts.
+    pub total_retry_delay: Duration,
+}
+
 /// What one failed attempt left behind, for the retry decision.
 struct AttemptError {
     error: Error,
@@ -489,30 +514,43 @@ impl Client {
         &self,
         connection_id: &str,
         data: impl Into<Bytes>,
-    ) -> Result<()> {
+    ) -> Result<ResponseMetadata> {
         let payload = self.payload(data.into())?;
         self.execute(Operation::Post, connection_id, &payload, None)
             .await
-            .map(drop)
+            .map(|r| r.metadata())
     }
 
     /// Describes a connection.
     pub async fn get_connection(&self, connection_id: &str) -> Result<Connection> {
+        self.get_connection_with_metadata(connection_id)
+            .await
+            .map(|(c, _)| c)
+    }
+
+    /// Describes a connection, with the response's metadata.
+    pub async fn get_connection_with_metadata(
+        &self,
+        connection_id: &str,
+    ) -> Result<(Connection, ResponseMetadata)> {
         let resp = self
             .execute(Operation::Get, connection_id, &Payload::empty(), None)
             .await?;
-        Connection::from_json(&resp.body).map_err(|mut e| {
-            e.set_response(resp.status, resp.request_id);
-            e.set_attempts(resp.attempts, resp.total_retry_delay);
-            e
-        })
+        match Connection::from_json(&resp.body) {
+            Ok(c) => Ok((c, resp.metadata())),
+            Err(mut e) => {
+                e.set_response(resp.status, resp.request_id);
+                e.set_attempts(resp.attempts, resp.total_retry_delay);
+                Err(e)
+            }
+        }
     }
 
     /// Closes a connection.
-    pub async fn delete_connection(&self, connection_id: &str) -> Result<()> {
+    pub async fn delete_connection(&self, connection_id: &str) -> Result<ResponseMetadata> {
         self.execute(Operation::Delete, connection_id, &Payload::empty(), None)
             .await
-            .map(drop)
+            .map(|r| r.metadata())
     }
 
     /// Checks the size of a body and hashes it once.
@@ -786,11 +824,7 @@ impl Client {
                 .map(str::to_string)
         };
         if (200..300).contains(&resp.status) {
-            // Only GetConnection reads the body (and may need the request id for an error).
-            let request_id = (op == Operation::Get)
-                .then(|| header("x-amzn-requestid"))
-                .flatten();
-            return Ok((resp.status, request_id, resp.body));
+            return Ok((resp.status, header("x-amzn-requestid"), resp.body));
         }
         Err(AttemptError {
             error: model::service_error(

@@ -44,7 +44,7 @@ pub use broadcast::{BroadcastOptions, BroadcastResult, DEFAULT_CONCURRENCY, Prog
 pub use client::{
     AttemptHook, AttemptInfo, BoxFuture, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_RETRY_BASE_DELAY, DEFAULT_TIMEOUT,
-    RetryDelayHook,
+    ResponseMetadata, RetryDelayHook,
 };
 pub use credentials::Credentials;
 pub use endpoint::{ENDPOINT_ENV_VARS, EventEndpoint, endpoint_from_event};
@@ -59,3 +59,8 @@ pub use signing::SERVICE;
 pub fn debug_panic() -> ! {
     panic!("apigw-management: a deliberate panic (debug builds only)")
 }
+
+/// The README's example, compiled as a doctest so that it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

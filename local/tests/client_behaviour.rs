@@ -244,3 +244,41 @@ async fn requests_go_through_a_configured_proxy() {
     assert_eq!(seen[0].path, "http://127.0.0.1:9/prod/@connections/a%3D");
     assert_eq!(seen[0].header("host"), Some("127.0.0.1:9"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn success_reports_status_request_id_and_attempts() {
+    let mut script = Script::default();
+    script.responses.insert(
+        "a=".into(),
+        vec![
+            ScriptedResponse {
+                status: 503,
+                ..Default::default()
+            },
+            ScriptedResponse {
+                status: 200,
+                headers: [("x-amzn-RequestId".to_string(), "req-ok".to_string())].into(),
+                ..Default::default()
+            },
+        ],
+    );
+    script.responses.insert(
+        "b=".into(),
+        vec![ScriptedResponse {
+            status: 204,
+            ..Default::default()
+        }],
+    );
+    let srv = ScriptServer::start(script, Verifier::new(KEY, SECRET))
+        .await
+        .unwrap();
+    let c = client(&srv.endpoint()).build().unwrap();
+    let m = c.post_to_connection("a=", "x").await.unwrap();
+    assert_eq!(
+        (m.status, m.request_id.as_deref(), m.attempts),
+        (200, Some("req-ok"), 2)
+    );
+    let m = c.delete_connection("b=").await.unwrap();
+    assert_eq!((m.status, m.attempts), (204, 1));
+    assert!(m.request_id.is_some());
+}

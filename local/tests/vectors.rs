@@ -124,7 +124,7 @@ async fn run_case(case: &Value) -> Result<(), String> {
         "post_to_connection" => client
             .post_to_connection(id, data(&call["data"]))
             .await
-            .map(|()| json!({"ok": true})),
+            .map(|_| json!({"ok": true})),
         "get_connection" => client
             .get_connection(id)
             .await
@@ -132,7 +132,7 @@ async fn run_case(case: &Value) -> Result<(), String> {
         "delete_connection" => client
             .delete_connection(id)
             .await
-            .map(|()| json!({"ok": true})),
+            .map(|_| json!({"ok": true})),
         op @ ("broadcast" | "post_many") => {
             let mut opts = BroadcastOptions::default();
             if let Some(n) = call.get("concurrency").and_then(Value::as_u64) {

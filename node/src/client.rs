@@ -440,7 +440,7 @@ impl NativeClient {
         spawn(env, abort, async move {
             let (r, meta) =
                 with_metadata(collect, client.post_to_connection(&connection_id, body)).await;
-            r.map(|()| meta).map_err(|e| to_napi(&e))
+            r.map(|_| meta).map_err(|e| to_napi(&e))
         })
     }
 
@@ -479,7 +479,7 @@ impl NativeClient {
         let collect = self.collect;
         spawn(env, abort, async move {
             let (r, meta) = with_metadata(collect, client.delete_connection(&connection_id)).await;
-            r.map(|()| meta).map_err(|e| to_napi(&e))
+            r.map(|_| meta).map_err(|e| to_napi(&e))
         })
     }
 

@@ -333,9 +333,9 @@ impl Outcome {
     }
 }
 
-impl From<apigw_management::Result<()>> for Outcome {
-    fn from(r: apigw_management::Result<()>) -> Self {
-        r.map_or_else(Outcome::Failed, |()| Outcome::None)
+impl From<apigw_management::Result<apigw_management::ResponseMetadata>> for Outcome {
+    fn from(r: apigw_management::Result<apigw_management::ResponseMetadata>) -> Self {
+        r.map_or_else(Outcome::Failed, |_| Outcome::None)
     }
 }
 
