@@ -148,16 +148,38 @@ pub(crate) enum Fault {
     DropAfter,
 }
 
-/// The faults in force and the number of requests drawn since they were set.
+/// How many faults of each kind were injected since the gateway started.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FaultCounts {
+    /// Requests answered 429.
+    pub throttled: u64,
+    /// Requests answered 500.
+    pub server_errors: u64,
+    /// Requests whose TCP connection was dropped before the message was delivered.
+    pub dropped_before: u64,
+    /// Requests whose TCP connection was dropped after the message was delivered.
+    pub dropped_after: u64,
+}
+
+/// The faults in force, the number of requests drawn since they were set, and the
+/// counts of what was injected.
 pub(crate) struct FaultSchedule {
     state: Mutex<(Faults, u64)>,
+    counts: Mutex<FaultCounts>,
 }
 
 impl FaultSchedule {
     pub(crate) fn new(faults: Faults) -> Self {
         FaultSchedule {
             state: Mutex::new((faults, 0)),
+            counts: Mutex::new(FaultCounts::default()),
         }
+    }
+
+    /// What was injected so far.
+    pub(crate) fn counts(&self) -> FaultCounts {
+        *self.counts.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub(crate) fn set(&self, faults: Faults) {
@@ -183,7 +205,18 @@ impl FaultSchedule {
             state.1 += 1;
             (state.0.clone(), n)
         };
-        draw(&faults, n)
+        let (fault, latency) = draw(&faults, n);
+        if fault != Fault::None {
+            let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+            match fault {
+                Fault::Throttle => c.throttled += 1,
+                Fault::ServerError => c.server_errors += 1,
+                Fault::DropBefore => c.dropped_before += 1,
+                Fault::DropAfter => c.dropped_after += 1,
+                Fault::None => {}
+            }
+        }
+        (fault, latency)
     }
 }
 

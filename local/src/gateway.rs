@@ -473,6 +473,11 @@ impl Running {
         self.shared.faults.get()
     }
 
+    /// How many faults of each kind were injected since the gateway started.
+    pub fn fault_counts(&self) -> crate::faults::FaultCounts {
+        self.shared.faults.counts()
+    }
+
     /// Stops accepting, closes every client (1001) and every HTTP connection. Idempotent.
     pub fn stop(&self) {
         self.stop.send_replace(true);

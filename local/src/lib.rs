@@ -20,7 +20,7 @@ mod websocket;
 pub mod wire;
 
 pub use events::{EventFuture, EventHandler, handler_fn};
-pub use faults::Faults;
+pub use faults::{FaultCounts, Faults};
 pub use gateway::{
     ConnectionInfo, DEFAULT_CLIENT_BUFFER_BYTES, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_DURATION,
     DEFAULT_STAGE, GatewayBuilder, LocalGateway, Running,
