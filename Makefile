@@ -25,3 +25,10 @@ test-node:
 
 scale:
 	cargo run --release -q -p apigw-management-cli -- demo --clients 10000
+
+# Long runs, out of `make test`: a broadcast of 10,000 ids through injected faults,
+# 8,000 clients that vanish without closing, and a 10-minute soak.
+stress:
+	FAULT_BROADCAST_IDS=10000 VANISH_CLIENTS=8000 SOAK_SECONDS=600 cargo test --release -q \
+		-p apigw-management-local --test fault_broadcast --test vanish --test soak \
+		-- --nocapture --test-threads=1
