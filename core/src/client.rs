@@ -739,8 +739,6 @@ impl Client {
                 continue;
             }
             let class = retry::classify(&error, written);
-            let transient = class != Retry::No;
-            let mut error_retryable = transient;
             let may_retry = match class {
                 Retry::No => false,
                 Retry::Safe => true,
@@ -766,15 +764,13 @@ impl Client {
                     continue;
                 }
                 error.append_message(" (not retried: the client's retry quota is exhausted)");
-            } else if may_retry {
-                // Attempts exhausted: still a transient error.
-            } else if transient && class == Retry::Ambiguous && !idempotent {
+            } else if class == Retry::Ambiguous && !may_retry {
                 error.append_message(
                     " (not retried: the message may have been delivered and retry_ambiguous is off)",
                 );
-                error_retryable = true;
             }
-            error = error.with_retryable(error_retryable);
+            // Transient failures stay retryable when attempts ran out or retrying was off.
+            error = error.with_retryable(class != Retry::No);
             error.set_attempts(attempt, total_delay);
             return Err(error);
         }
