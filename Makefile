@@ -32,3 +32,10 @@ stress:
 	FAULT_BROADCAST_IDS=10000 VANISH_CLIENTS=8000 SOAK_SECONDS=600 cargo test --release -q \
 		-p apigw-management-local --test fault_broadcast --test vanish --test soak \
 		-- --nocapture --test-threads=1
+
+# The benchmark beside the peers (installs nginx, wrk and the peers; see bench/README.md).
+bench:
+	bash bench/run.sh
+
+bench-quick:
+	bash bench/run.sh --quick
