@@ -143,15 +143,25 @@ function nativeInfo(err) {
   return undefined
 }
 
+/**
+ * A `TypeError` for an argument or option of the wrong type, as Node's own
+ * (`code` `ERR_INVALID_ARG_TYPE`), with `kind` `InvalidInput` like every bad-argument
+ * error of this package. Nothing was sent.
+ */
+function invalidType(message) {
+  const e = new TypeError(message)
+  e.code = 'ERR_INVALID_ARG_TYPE'
+  e.kind = 'InvalidInput'
+  return e
+}
+
 /** Maps an addon rejection to its class (other values pass through). */
 function fromNative(err) {
   const info = nativeInfo(err)
   if (info) return fromInfo(info)
   // The addon's own argument conversion errors (`StringExpected`, …) are type errors.
   if (err && typeof err.code === 'string' && /Expected$|^InvalidArg$/.test(err.code)) {
-    const e = new TypeError(err.message)
-    e.code = 'ERR_INVALID_ARG_TYPE'
-    return e
+    return invalidType(err.message)
   }
   return err
 }
@@ -172,6 +182,7 @@ exports.ConfigError = ConfigError
 exports.InvalidInputError = InvalidInputError
 exports.CLASS_BY_KIND = CLASS_BY_KIND
 exports.fromNative = fromNative
+exports.invalidType = invalidType
 exports.fromInfo = fromInfo
 exports.nativeInfo = nativeInfo
 exports.decode = decode

@@ -4,7 +4,7 @@
 
 const native = require('./native.js')
 const errors = require('./errors.js')
-const { fromNative, decode } = errors
+const { fromNative, decode, invalidType } = errors
 
 const toUndefined = () => undefined
 const rethrow = (e) => {
@@ -26,13 +26,17 @@ function toData(data, what = 'data') {
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
   const tag = Object.prototype.toString.call(data)
   if (tag === '[object ArrayBuffer]' || tag === '[object SharedArrayBuffer]') return new Uint8Array(data)
-  throw new TypeError(
+  throw invalidType(
     `${what} must be a string, Buffer, Uint8Array (or another TypedArray or DataView) or ArrayBuffer; got ${describe(data)}`,
   )
 }
 
 function checkId(id, what = 'connectionId') {
-  if (typeof id !== 'string') throw new TypeError(`${what} must be a string; got ${describe(id)}`)
+  if (typeof id !== 'string') throw invalidType(`${what} must be a string; got ${describe(id)}`)
+  // A lone surrogate has no UTF-8 form: refused rather than silently replaced by U+FFFD.
+  if (typeof id.isWellFormed === 'function' && !id.isWellFormed()) {
+    throw errors.fromInfo({ kind: 'InvalidInput', message: `${what} is not well-formed Unicode (a lone surrogate)`, attempts: 0 })
+  }
   return id
 }
 
@@ -47,9 +51,20 @@ function abortReason(signal) {
 function checkSignal(signal) {
   if (signal === undefined || signal === null) return undefined
   if (typeof signal !== 'object' || typeof signal.addEventListener !== 'function' || !('aborted' in signal)) {
-    throw new TypeError(`signal must be an AbortSignal; got ${describe(signal)}`)
+    throw invalidType(`signal must be an AbortSignal; got ${describe(signal)}`)
   }
   return signal
+}
+
+/** Runs `start()` (an addon call, which may also throw at once) mapped with `map`. */
+function settle(start, map) {
+  let promise
+  try {
+    promise = start()
+  } catch (e) {
+    return Promise.reject(fromNative(e))
+  }
+  return promise.then(map, rethrow)
 }
 
 /** Runs `start(token)` so that `signal` aborts it. */
@@ -57,8 +72,14 @@ function withSignal(signal, start, map) {
   if (signal.aborted) return Promise.reject(abortReason(signal))
   const token = new native.AbortToken()
   const onAbort = () => token.abort()
+  let promise
+  try {
+    promise = start(token)
+  } catch (e) {
+    return Promise.reject(fromNative(e))
+  }
   signal.addEventListener('abort', onAbort, { once: true })
-  return start(token).then(
+  return promise.then(
     (v) => {
       signal.removeEventListener('abort', onAbort)
       return map(v)
@@ -72,40 +93,80 @@ function withSignal(signal, start, map) {
   )
 }
 
-/** Public options -> the addon's. */
+// The type of each option the addon takes (values are checked by the addon and the core).
+const OPTION_TYPES = {
+  endpoint: 'string',
+  region: 'string',
+  profile: 'string',
+  maxAttempts: 'number',
+  retryBaseDelay: 'number',
+  retryAmbiguous: 'boolean',
+  connectTimeout: 'number',
+  timeout: 'number',
+  maxPayloadBytes: 'number',
+  proxy: 'string',
+  clockOffset: 'number',
+  userAgentSuffix: 'string',
+}
+const UNITS = { number: 'a number', string: 'a string', boolean: 'a boolean' }
+
+/**
+ * Credentials as they may be shown (inspect, JSON, logs): the access key id only; the
+ * secret key and the session token are replaced, a provider function is named as such.
+ */
+function redactCredentials(c) {
+  if (c === undefined || c === null) return c
+  if (typeof c === 'function') return '[credential provider]'
+  if (typeof c !== 'object') return '[redacted]'
+  const shown = { accessKeyId: c.accessKeyId }
+  if (c.secretAccessKey !== undefined) shown.secretAccessKey = '[redacted]'
+  if (c.sessionToken !== undefined && c.sessionToken !== null) shown.sessionToken = '[redacted]'
+  if (c.expiration !== undefined) shown.expiration = c.expiration
+  return shown
+}
+
+/** A copy of `config` whose `credentials` (and v2-style top-level keys) are redacted. */
+function redactConfig(config) {
+  const shown = { ...config }
+  if ('credentials' in shown) shown.credentials = redactCredentials(shown.credentials)
+  if (shown.secretAccessKey !== undefined) shown.secretAccessKey = '[redacted]'
+  if (shown.sessionToken !== undefined) shown.sessionToken = '[redacted]'
+  return shown
+}
+
+/** Public options -> the addon's. A value of the wrong type is a TypeError naming it. */
 function nativeOptions(o, extra) {
   if (o === undefined || o === null) o = {}
-  if (typeof o !== 'object') throw new TypeError(`options must be an object; got ${describe(o)}`)
+  if (typeof o !== 'object') throw invalidType(`options must be an object; got ${describe(o)}`)
   const out = {}
-  const copy = (from, to = from) => {
-    if (o[from] !== undefined && o[from] !== null) out[to] = o[from]
+  for (const [name, type] of Object.entries(OPTION_TYPES)) {
+    let v = o[name]
+    if (v === undefined || v === null) continue
+    if (name === 'endpoint' && typeof v === 'object' && typeof v.href === 'string') v = v.href // a URL
+    if (typeof v !== type) {
+      const ms = type === 'number' && /imeout|Delay|Offset/.test(name) ? ' of milliseconds' : ''
+      throw invalidType(`${name} must be ${UNITS[type]}${ms}; got ${describe(v)}`)
+    }
+    out[name] = v
   }
-  copy('endpoint')
-  copy('region')
-  copy('profile')
-  copy('maxAttempts')
-  copy('retryBaseDelay')
-  copy('retryAmbiguous')
-  copy('connectTimeout')
-  copy('timeout')
-  copy('maxPayloadBytes')
-  copy('proxy')
-  copy('clockOffset')
-  copy('userAgentSuffix')
   const c = o.credentials
   if (c !== undefined && c !== null) {
     if (typeof c !== 'object') {
-      throw new TypeError(
+      throw invalidType(
         `credentials must be { accessKeyId, secretAccessKey, sessionToken? }; got ${describe(c)}` +
           (typeof c === 'function' ? ' (a provider function is accepted by apigw-management/v3)' : ''),
       )
     }
+    // Only the types are named in a message, never a value (these are secrets).
+    for (const field of ['accessKeyId', 'secretAccessKey', 'sessionToken']) {
+      const v = c[field]
+      if (v !== undefined && v !== null && typeof v !== 'string') {
+        throw invalidType(`credentials.${field} must be a string; got ${describe(v)}`)
+      }
+    }
     out.accessKeyId = c.accessKeyId
     out.secretAccessKey = c.secretAccessKey
     if (c.sessionToken) out.sessionToken = c.sessionToken
-  }
-  if (o.endpoint !== undefined && o.endpoint !== null && typeof o.endpoint === 'object' && o.endpoint.href) {
-    out.endpoint = o.endpoint.href
   }
   return Object.assign(out, extra)
 }
@@ -136,14 +197,18 @@ function toOutcome(o) {
 
 function batchArgs(opts) {
   if (opts === undefined || opts === null) opts = {}
-  if (typeof opts !== 'object') throw new TypeError(`options must be an object; got ${describe(opts)}`)
+  if (typeof opts !== 'object') throw invalidType(`options must be an object; got ${describe(opts)}`)
   const batch = {}
-  if (opts.concurrency !== undefined) batch.concurrency = opts.concurrency
-  if (opts.deadline !== undefined) batch.deadline = opts.deadline
+  for (const name of ['concurrency', 'deadline']) {
+    const v = opts[name]
+    if (v === undefined || v === null) continue
+    if (typeof v !== 'number') throw invalidType(`${name} must be a number; got ${describe(v)}`)
+    batch[name] = v
+  }
   let progress
   if (opts.onProgress !== undefined && opts.onProgress !== null) {
     if (typeof opts.onProgress !== 'function') {
-      throw new TypeError(`onProgress must be a function; got ${describe(opts.onProgress)}`)
+      throw invalidType(`onProgress must be a function; got ${describe(opts.onProgress)}`)
     }
     const cb = opts.onProgress
     progress = (p) => {
@@ -177,7 +242,7 @@ class Client {
    */
   static fromEvent(event, options) {
     if (event === null || typeof event !== 'object') {
-      throw new TypeError(`event must be an API Gateway WebSocket event object; got ${describe(event)}`)
+      throw invalidType(`event must be an API Gateway WebSocket event object; got ${describe(event)}`)
     }
     const opts = nativeOptions(options)
     const json = JSON.stringify({ requestContext: event.requestContext })
@@ -214,7 +279,7 @@ class Client {
       return Promise.reject(e)
     }
     const n = this[NATIVE]
-    if (!signal) return n.post(connectionId, body).then(toUndefined, rethrow)
+    if (!signal) return settle(() => n.post(connectionId, body), toUndefined)
     return withSignal(signal, (t) => n.post(connectionId, body, t), toUndefined)
   }
 
@@ -228,7 +293,7 @@ class Client {
       return Promise.reject(e)
     }
     const n = this[NATIVE]
-    if (!signal) return n.get(connectionId).then(toConnection, rethrow)
+    if (!signal) return settle(() => n.get(connectionId), toConnection)
     return withSignal(signal, (t) => n.get(connectionId, t), toConnection)
   }
 
@@ -242,7 +307,7 @@ class Client {
       return Promise.reject(e)
     }
     const n = this[NATIVE]
-    if (!signal) return n.delete(connectionId).then(toUndefined, rethrow)
+    if (!signal) return settle(() => n.delete(connectionId), toUndefined)
     return withSignal(signal, (t) => n.delete(connectionId, t), toUndefined)
   }
 
@@ -255,7 +320,7 @@ class Client {
     let ids, body, args
     try {
       if (connectionIds === null || typeof connectionIds !== 'object' || typeof connectionIds[Symbol.iterator] !== 'function') {
-        throw new TypeError(`connectionIds must be an array of strings; got ${describe(connectionIds)}`)
+        throw invalidType(`connectionIds must be an array of strings; got ${describe(connectionIds)}`)
       }
       ids = Array.isArray(connectionIds) ? connectionIds : Array.from(connectionIds)
       for (let i = 0; i < ids.length; i++) checkId(ids[i], `connectionIds[${i}]`)
@@ -266,7 +331,7 @@ class Client {
     }
     const n = this[NATIVE]
     const start = (t) => n.broadcast(ids, body, args.batch, args.progress, t)
-    if (!args.signal) return start(undefined).then(toOutcome, rethrow)
+    if (!args.signal) return settle(() => start(undefined), toOutcome)
     return withSignal(args.signal, start, toOutcome)
   }
 
@@ -279,7 +344,7 @@ class Client {
     let ids, datas, args
     try {
       if (items === null || typeof items !== 'object' || typeof items[Symbol.iterator] !== 'function') {
-        throw new TypeError(`items must be an iterable of [connectionId, data] pairs; got ${describe(items)}`)
+        throw invalidType(`items must be an iterable of [connectionId, data] pairs; got ${describe(items)}`)
       }
       ids = []
       datas = []
@@ -288,7 +353,7 @@ class Client {
         let id, data
         if (Array.isArray(item)) [id, data] = item
         else if (item !== null && typeof item === 'object') ({ connectionId: id, data } = item)
-        else throw new TypeError(`items[${i}] must be a [connectionId, data] pair; got ${describe(item)}`)
+        else throw invalidType(`items[${i}] must be a [connectionId, data] pair; got ${describe(item)}`)
         ids.push(checkId(id, `items[${i}] connectionId`))
         datas.push(toData(data, `items[${i}] data`))
         i++
@@ -299,7 +364,7 @@ class Client {
     }
     const n = this[NATIVE]
     const start = (t) => n.postMany(ids, datas, args.batch, args.progress, t)
-    if (!args.signal) return start(undefined).then(toOutcome, rethrow)
+    if (!args.signal) return settle(() => start(undefined), toOutcome)
     return withSignal(args.signal, start, toOutcome)
   }
 }
@@ -318,6 +383,19 @@ exports.InvalidInputError = errors.InvalidInputError
 exports.DEFAULT_MAX_PAYLOAD_BYTES = 131072
 // Internal plumbing for the compat shims and the testing module (not public API).
 Object.defineProperty(module.exports, '__internal', {
-  value: { NATIVE, native, toData, checkId, describe, checkSignal, withSignal, nativeOptions, construct },
+  value: {
+    NATIVE,
+    native,
+    toData,
+    checkId,
+    describe,
+    checkSignal,
+    withSignal,
+    settle,
+    nativeOptions,
+    construct,
+    redactCredentials,
+    redactConfig,
+  },
   enumerable: false,
 })

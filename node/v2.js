@@ -8,7 +8,7 @@
 const { inspect } = require('node:util')
 const { __internal } = require('./index.js')
 const errors = require('./errors.js')
-const { native, toData, nativeOptions, construct, describe } = __internal
+const { native, toData, nativeOptions, construct, describe, redactCredentials, redactConfig } = __internal
 
 const SERVICE = 'apigatewaymanagementapi'
 const DEFAULT_MAX_RETRIES = 3
@@ -59,6 +59,13 @@ class Credentials {
   getPromise() {
     return Promise.resolve()
   }
+  // Shown (console.log, util.inspect, JSON.stringify) without the secret key and token.
+  toJSON() {
+    return redactCredentials(this)
+  }
+  [inspect.custom](depth, options, show) {
+    return `Credentials ${show(redactCredentials(this), options)}`
+  }
 }
 
 /** `AWS.Config`: holds options; `update()` merges more in. */
@@ -79,6 +86,13 @@ class Config {
   }
   getCredentials(cb) {
     cb(null, this.credentials)
+  }
+  // Shown without secrets, whatever form the credentials were given in.
+  toJSON() {
+    return redactConfig(this)
+  }
+  [inspect.custom](depth, options, show) {
+    return `Config ${show(redactConfig(this), options)}`
   }
 }
 

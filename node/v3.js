@@ -5,7 +5,8 @@
 
 const { __internal } = require('./index.js')
 const errors = require('./errors.js')
-const { native, toData, checkSignal, withSignal, nativeOptions, construct, describe } = __internal
+const { native, toData, checkSignal, withSignal, nativeOptions, construct, describe, redactConfig } = __internal
+const { inspect } = require('node:util')
 
 const OP = Symbol('apigw-management.v3.operation')
 /** Refresh provider credentials this long before they expire. */
@@ -158,6 +159,15 @@ class ApiGatewayManagementApiClient {
   }
 
   destroy() {}
+
+  // Shown (console.log, util.inspect, JSON.stringify) without the secret key and token.
+  toJSON() {
+    return { config: redactConfig(this.config) }
+  }
+
+  [inspect.custom](depth, options, show) {
+    return `${this.constructor.name} ${show({ config: redactConfig(this.config) }, options)}`
+  }
 }
 
 /** The aggregated client: `await api.postToConnection({ ConnectionId, Data })`. */

@@ -26,6 +26,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Timeout of one attempt, from sending to the end of the response.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The largest clock offset accepted: a year, either way.
+const MAX_CLOCK_OFFSET_MS: u64 = 366 * 24 * 3600 * 1000;
+
 /// A boxed future, as the hooks return.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
@@ -307,6 +310,12 @@ impl ClientBuilder {
         }
         if let Some(c) = &self.credentials {
             c.validate()?;
+        }
+        if self.clock_offset_ms.unsigned_abs() > MAX_CLOCK_OFFSET_MS {
+            return Err(Error::config(format!(
+                "clock_offset {} ms is beyond a year either way",
+                self.clock_offset_ms
+            )));
         }
         let max_attempts = self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
         if max_attempts == 0 {
@@ -730,7 +739,8 @@ impl Client {
                 && let Some(server) = server_date
             {
                 skew_corrected = true;
-                let offset = signed_millis(server, SystemTime::now());
+                let offset = signed_millis(server, SystemTime::now())
+                    .clamp(-(MAX_CLOCK_OFFSET_MS as i64), MAX_CLOCK_OFFSET_MS as i64);
                 i.clock_offset_ms.store(offset, Ordering::Relaxed);
                 tracing::debug!(
                     offset_ms = offset,
@@ -841,17 +851,41 @@ fn is_clock_skew(e: &Error) -> bool {
         && (e.message().contains("Signature expired") || e.message().contains("not yet current"))
 }
 
+/// `t` moved by `offset_ms`, at most a year either way (what signing can format).
 fn shift(t: SystemTime, offset_ms: i64) -> SystemTime {
-    if offset_ms >= 0 {
-        t + Duration::from_millis(offset_ms as u64)
+    let d = Duration::from_millis(offset_ms.unsigned_abs().min(MAX_CLOCK_OFFSET_MS));
+    let moved = if offset_ms >= 0 {
+        t.checked_add(d)
     } else {
-        t - Duration::from_millis(offset_ms.unsigned_abs())
-    }
+        t.checked_sub(d)
+    };
+    moved.unwrap_or(t)
 }
 
 fn signed_millis(a: SystemTime, b: SystemTime) -> i64 {
     match a.duration_since(b) {
         Ok(d) => d.as_millis() as i64,
         Err(e) => -(e.duration().as_millis() as i64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_offsets_never_overflow() {
+        let now = SystemTime::now();
+        let year = Duration::from_millis(MAX_CLOCK_OFFSET_MS);
+        assert_eq!(shift(now, i64::MAX), now + year);
+        assert_eq!(shift(now, i64::MIN), now - year);
+        assert_eq!(shift(now, 1000), now + Duration::from_secs(1));
+        let e = Client::builder()
+            .endpoint("http://127.0.0.1:1/prod")
+            .clock_offset(i64::MAX)
+            .build()
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(e.message().contains("clock_offset"), "{e}");
     }
 }

@@ -175,38 +175,98 @@ fn epoch_millis(t: SystemTime) -> f64 {
     }
 }
 
-/// Milliseconds from JS as a `Duration`: finite and not negative.
-fn duration(name: &str, ms: Option<f64>) -> Result<Option<Duration>> {
-    match ms {
-        None => Ok(None),
-        Some(v) if v.is_finite() && v >= 0.0 => Ok(Some(Duration::from_secs_f64(v / 1000.0))),
-        Some(v) => Err(error::local(
-            "Config",
-            format!("{name} must be a finite, non-negative number of milliseconds (got {v})"),
-        )),
+/// A number as JS shows it (`1e+300`, `NaN`, `Infinity`), for error messages.
+fn shown(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if v.abs() >= 1e21 {
+        format!("{v:e}").replace('e', "e+").replace("e+-", "e-")
+    } else {
+        format!("{v}")
     }
 }
 
-/// An integer option from JS.
-fn integer(name: &str, value: Option<f64>, max: f64) -> Result<Option<u64>> {
+/// Milliseconds as a `Duration`, if they are finite, not negative and representable.
+fn millis_to_duration(ms: f64) -> Option<Duration> {
+    if ms.is_finite() && ms >= 0.0 {
+        Duration::try_from_secs_f64(ms / 1000.0).ok()
+    } else {
+        None
+    }
+}
+
+/// Milliseconds from JS as a `Duration`: finite, not negative and not absurdly large
+/// (a NaN, negative or 1e300 value is `kind`'s error naming the option, never a panic).
+fn duration(kind: &str, name: &str, ms: Option<f64>) -> Result<Option<Duration>> {
+    match ms {
+        None => Ok(None),
+        Some(v) => millis_to_duration(v).map(Some).ok_or_else(|| {
+            error::local(
+                kind,
+                format!(
+                    "{name} must be a finite, non-negative number of milliseconds (got {})",
+                    shown(v)
+                ),
+            )
+        }),
+    }
+}
+
+/// A whole number from 0 to `max` from JS (a fraction, NaN, negative or larger value is
+/// `kind`'s error naming the option).
+fn integer(kind: &str, name: &str, value: Option<f64>, max: f64) -> Result<Option<u64>> {
     match value {
         None => Ok(None),
         Some(v) if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= max => Ok(Some(v as u64)),
         Some(v) => Err(error::local(
-            "Config",
-            format!("{name} must be a non-negative integer (got {v})"),
+            kind,
+            format!(
+                "{name} must be a whole number from 0 to {max} (got {})",
+                shown(v)
+            ),
         )),
     }
 }
 
-/// Spawns `fut` on the core's runtime and returns a promise settled with its output.
-fn spawn<'env, V, F>(env: &'env Env, abort: Option<&AbortToken>, fut: F) -> Result<Object<'env>>
+/// A future that turns a panic while polling into [`error::panicked`]: a panicking task
+/// would otherwise drop its deferred unsettled, and the promise would never settle.
+struct CatchUnwind<F> {
+    inner: std::pin::Pin<Box<F>>,
+}
+
+impl<V, F: Future<Output = Result<V>>> Future for CatchUnwind<F> {
+    type Output = Result<V>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<V>> {
+        let inner = self.inner.as_mut();
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || inner.poll(cx))) {
+            Ok(p) => p,
+            Err(payload) => std::task::Poll::Ready(Err(error::panicked(payload.as_ref()))),
+        }
+    }
+}
+
+/// Spawns `fut` on the core's runtime and returns a promise settled with its output (a
+/// panic in `fut` rejects it with an ordinary error).
+pub(crate) fn spawn<'env, V, F>(
+    env: &'env Env,
+    abort: Option<&AbortToken>,
+    fut: F,
+) -> Result<Object<'env>>
 where
     V: ToNapiValue + Send + 'static,
     F: Future<Output = Result<V>> + Send + 'static,
 {
     let (deferred, promise) = env.create_deferred()?;
     let watch = abort.map(AbortToken::watch);
+    let fut = CatchUnwind {
+        inner: Box::pin(fut),
+    };
     apigw_management::runtime::spawn(async move {
         let out = match watch {
             Some(w) => w.run(fut).await.unwrap_or_else(|| Err(error::aborted())),
@@ -241,10 +301,16 @@ fn batch_options(
 ) -> Result<BroadcastOptions> {
     let opts = opts.unwrap_or_default();
     let mut out = BroadcastOptions::default();
-    if let Some(n) = integer("concurrency", opts.concurrency, u32::MAX as f64)? {
+    // Call arguments: a bad value is InvalidInput (a bad client option is Config).
+    if let Some(n) = integer(
+        "InvalidInput",
+        "concurrency",
+        opts.concurrency,
+        u32::MAX as f64,
+    )? {
         out = out.concurrency(n as usize);
     }
-    if let Some(d) = duration("deadline", opts.deadline)? {
+    if let Some(d) = duration("InvalidInput", "deadline", opts.deadline)? {
         out = out.deadline(d);
     }
     if let Some(f) = progress {
@@ -298,22 +364,23 @@ fn builder(opts: &ClientOptions, retry_delay: Option<RetryDelayFn>) -> Result<Cl
             ));
         }
     }
-    if let Some(n) = integer("maxAttempts", opts.max_attempts, u32::MAX as f64)? {
+    if let Some(n) = integer("Config", "maxAttempts", opts.max_attempts, u32::MAX as f64)? {
         b = b.max_attempts(n as u32);
     }
-    if let Some(d) = duration("retryBaseDelay", opts.retry_base_delay)? {
+    if let Some(d) = duration("Config", "retryBaseDelay", opts.retry_base_delay)? {
         b = b.retry_base_delay(d);
     }
     if let Some(v) = opts.retry_ambiguous {
         b = b.retry_ambiguous(v);
     }
-    if let Some(d) = duration("connectTimeout", opts.connect_timeout)? {
+    if let Some(d) = duration("Config", "connectTimeout", opts.connect_timeout)? {
         b = b.connect_timeout(d);
     }
-    if let Some(d) = duration("timeout", opts.timeout)? {
+    if let Some(d) = duration("Config", "timeout", opts.timeout)? {
         b = b.timeout(d);
     }
     if let Some(n) = integer(
+        "Config",
         "maxPayloadBytes",
         opts.max_payload_bytes,
         9_007_199_254_740_991.0,
@@ -324,13 +391,17 @@ fn builder(opts: &ClientOptions, retry_delay: Option<RetryDelayFn>) -> Result<Cl
         b = b.proxy(v.clone());
     }
     if let Some(ms) = opts.clock_offset {
-        if !ms.is_finite() {
+        // `as i64` would saturate silently: a value beyond i64 is refused instead.
+        if !(ms.is_finite() && ms.abs() < i64::MAX as f64) {
             return Err(error::local(
                 "Config",
-                "clockOffset must be a finite number of milliseconds",
+                format!(
+                    "clockOffset must be a finite number of milliseconds (got {})",
+                    shown(ms)
+                ),
             ));
         }
-        b = b.clock_offset(ms as i64);
+        b = b.clock_offset(ms.trunc() as i64);
     }
     if let Some(v) = &opts.user_agent_suffix {
         b = b.user_agent_suffix(v.clone());
@@ -347,10 +418,9 @@ fn builder(opts: &ClientOptions, retry_delay: Option<RetryDelayFn>) -> Result<Cl
                 error: error_json(err),
             };
             Box::pin(async move {
+                // A callback's NaN, negative or absurd answer keeps the default backoff.
                 match f.call_async(info).await {
-                    Ok(Some(ms)) if ms.is_finite() && ms >= 0.0 => {
-                        Some(Duration::from_secs_f64(ms / 1000.0))
-                    }
+                    Ok(Some(ms)) => millis_to_duration(ms),
                     _ => None,
                 }
             })

@@ -77,6 +77,22 @@ pub(crate) fn local(kind: &str, message: impl Into<String>) -> napi::Error {
     encoded(json)
 }
 
+/// A panic caught at the boundary (a bug): an ordinary error of kind `Internal`, never an
+/// abort and never a promise left unsettled.
+pub(crate) fn panicked(payload: &(dyn std::any::Any + Send)) -> napi::Error {
+    let text = if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    };
+    local(
+        "Internal",
+        format!("internal error in apigw-management (a bug; please report it): {text}"),
+    )
+}
+
 /// The call was aborted through its `AbortSignal`.
 pub(crate) fn aborted() -> napi::Error {
     local("Aborted", "the operation was aborted")

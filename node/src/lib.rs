@@ -14,3 +14,23 @@ mod testing;
 pub use abort::AbortToken;
 pub use client::NativeClient;
 pub use testing::{NativeGateway, ScriptServer};
+
+/// Panics in the core (`apigw_management::debug_panic`), debug builds only, for the tests
+/// that check that a Rust panic reaches JS as an ordinary thrown `Error` (napi's
+/// `catch_unwind`). Hidden: not in the typings, not re-exported by `index.js`.
+#[cfg(debug_assertions)]
+#[napi_derive::napi(js_name = "_debugPanic", catch_unwind, skip_typescript)]
+pub fn debug_panic() -> napi::Result<()> {
+    apigw_management::debug_panic()
+}
+
+/// The same on the path of every client call (a task on the core's runtime): the
+/// promise rejects with an ordinary error. Debug builds only; hidden.
+#[cfg(debug_assertions)]
+#[napi_derive::napi(js_name = "_debugPanicAsync", catch_unwind, skip_typescript)]
+pub fn debug_panic_async(env: &napi::Env) -> napi::Result<napi::bindgen_prelude::Object<'_>> {
+    fn boom() -> napi::Result<()> {
+        apigw_management::debug_panic()
+    }
+    client::spawn(env, None, async { boom() })
+}

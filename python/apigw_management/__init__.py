@@ -26,6 +26,7 @@ from .exceptions import (
     ForbiddenException,
     GoneException,
     InvalidInputError,
+    InvalidTypeError,
     LimitExceededException,
     PayloadTooLargeException,
     ServiceError,
@@ -48,5 +49,6 @@ __all__ = [
     "CredentialsError",
     "ConfigError",
     "InvalidInputError",
+    "InvalidTypeError",
     "__version__",
 ]

@@ -13,6 +13,7 @@ instantiates with the response metadata of the failure::
     ├── CredentialsError              no usable AWS credentials
     ├── ConfigError (ValueError)      invalid client configuration
     └── InvalidInputError (ValueError) invalid argument (empty connection id); nothing sent
+        └── InvalidTypeError (TypeError) an argument or option of the wrong type
 
 Fields: ``status_code`` (None when no response arrived), ``code`` (the service's error
 name, e.g. ``"GoneException"`` or ``"InvalidSignatureException"``), ``message``,
@@ -34,6 +35,7 @@ __all__ = [
     "CredentialsError",
     "ConfigError",
     "InvalidInputError",
+    "InvalidTypeError",
 ]
 
 
@@ -168,5 +170,13 @@ class ConfigError(ApiGatewayManagementError, ValueError):
 
 class InvalidInputError(ApiGatewayManagementError, ValueError):
     """An argument is invalid (an empty connection id, …); nothing was sent."""
+
+    default_kind = "InvalidInput"
+
+
+class InvalidTypeError(InvalidInputError, TypeError):
+    """An argument or option of the wrong type (``timeout="10"``, ``data=1``): a
+    ``TypeError`` (and an ``InvalidInputError``, kind ``"InvalidInput"``); nothing was
+    sent."""
 
     default_kind = "InvalidInput"

@@ -3,7 +3,7 @@
 
 use crate::bridge::{self, LoopQueue};
 use crate::convert::{self, Outcome};
-use crate::errors;
+use crate::errors::{self, Bad};
 use crate::logs;
 use apigw_management::{
     BroadcastOptions, Client, ClientBuilder, Credentials, EventEndpoint, runtime,
@@ -35,27 +35,12 @@ fn opt_string(py: Python<'_>, name: &str, v: &Bound<'_, PyAny>) -> PyResult<Opti
         return Ok(None);
     }
     match v.cast::<PyString>() {
-        Ok(s) => Ok(Some(s.to_cow()?.into_owned())),
-        Err(_) => {
-            let _ = py;
-            Err(PyTypeError::new_err(format!(
-                "{name} must be str or None, not {}",
-                convert::type_name(v)
-            )))
-        }
+        Ok(s) => convert::text(s, name, Bad::Option).map(Some),
+        Err(_) => Err(errors::invalid_type(
+            py,
+            format!("{name} must be str or None, not {}", convert::type_name(v)),
+        )),
     }
-}
-
-fn count(py: Python<'_>, name: &str, v: &Bound<'_, PyAny>) -> PyResult<u64> {
-    if v.is_instance_of::<pyo3::types::PyBool>() || !v.is_instance_of::<pyo3::types::PyInt>() {
-        return Err(PyTypeError::new_err(format!(
-            "{name} must be an int, not {}",
-            convert::type_name(v)
-        )));
-    }
-    let n: i128 = v.extract()?;
-    u64::try_from(n)
-        .map_err(|_| errors::config(py, format!("{name} must not be negative, not {n}")))
 }
 
 /// `(key, secret[, token])`, a dict, or an object with `access_key`/`secret_key`/`token`
@@ -122,10 +107,13 @@ fn credentials(py: Python<'_>, v: &Bound<'_, PyAny>) -> PyResult<Option<Credenti
             text("token", v.getattr("token").ok())?,
         )
     } else {
-        return Err(PyTypeError::new_err(format!(
-            "credentials must be None, a (access_key_id, secret_access_key[, session_token]) tuple or a dict, not {}",
-            convert::type_name(v)
-        )));
+        return Err(errors::invalid_type(
+            py,
+            format!(
+                "credentials must be None, a (access_key_id, secret_access_key[, session_token]) tuple or a dict, not {}",
+                convert::type_name(v)
+            ),
+        ));
     };
     let (Some(key), Some(secret)) = (key, secret) else {
         return Err(errors::config(
@@ -172,21 +160,33 @@ fn apply_options(
                 }
             }
             "max_attempts" => {
-                let n = count(py, "max_attempts", &v)?;
-                b = b.max_attempts(u32::try_from(n).unwrap_or(u32::MAX))
+                let n = convert::count(py, "max_attempts", &v, u32::MAX.into(), Bad::Option)?;
+                b = b.max_attempts(n as u32)
             }
             "max_payload_bytes" => {
-                let n = count(py, "max_payload_bytes", &v)?;
-                b = b.max_payload_bytes(usize::try_from(n).unwrap_or(usize::MAX))
+                let max = u64::try_from(usize::MAX).unwrap_or(u64::MAX);
+                let n = convert::count(py, "max_payload_bytes", &v, max, Bad::Option)?;
+                b = b.max_payload_bytes(n as usize)
             }
-            "retry_ambiguous" => b = b.retry_ambiguous(v.is_truthy()?),
+            "retry_ambiguous" => match v.cast::<pyo3::types::PyBool>() {
+                Ok(flag) => b = b.retry_ambiguous(flag.is_true()),
+                Err(_) => {
+                    return Err(errors::invalid_type(
+                        py,
+                        format!(
+                            "retry_ambiguous must be a bool, not {}",
+                            convert::type_name(&v)
+                        ),
+                    ));
+                }
+            },
             "retry_base_delay" => {
-                b = b.retry_base_delay(convert::seconds(py, "retry_base_delay", &v)?)
+                b = b.retry_base_delay(convert::seconds(py, "retry_base_delay", &v, Bad::Option)?)
             }
             "connect_timeout" => {
-                b = b.connect_timeout(convert::seconds(py, "connect_timeout", &v)?)
+                b = b.connect_timeout(convert::seconds(py, "connect_timeout", &v, Bad::Option)?)
             }
-            "timeout" => b = b.timeout(convert::seconds(py, "timeout", &v)?),
+            "timeout" => b = b.timeout(convert::seconds(py, "timeout", &v, Bad::Option)?),
             _ => {
                 return Err(PyTypeError::new_err(format!(
                     "unexpected keyword argument '{name}' (options: endpoint, {})",
@@ -235,17 +235,20 @@ fn event_style(py: Python<'_>, style: &str) -> PyResult<EventEndpoint> {
 
 fn deadline(py: Python<'_>, v: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Duration>> {
     match v {
-        Some(v) if !v.is_none() => Ok(Some(convert::seconds(py, "deadline", v)?)),
+        Some(v) if !v.is_none() => Ok(Some(convert::seconds(py, "deadline", v, Bad::Argument)?)),
         _ => Ok(None),
     }
 }
 
 fn connection_ids(v: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     if v.is_instance_of::<PyString>() || v.is_instance_of::<pyo3::types::PyBytes>() {
-        return Err(PyTypeError::new_err(format!(
-            "connection_ids must be an iterable of str, not a single {}",
-            convert::type_name(v)
-        )));
+        return Err(errors::invalid_type(
+            v.py(),
+            format!(
+                "connection_ids must be an iterable of str, not a single {}",
+                convert::type_name(v)
+            ),
+        ));
     }
     let mut out = Vec::with_capacity(v.len().unwrap_or(0));
     for id in v.try_iter()? {
@@ -263,10 +266,13 @@ fn items(v: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Bytes)>> {
     for pair in iter.try_iter()? {
         let pair = pair?;
         let bad = || {
-            PyTypeError::new_err(format!(
-                "post_many items must be (connection_id, data) pairs, not {}",
-                convert::type_name(&pair)
-            ))
+            errors::invalid_type(
+                pair.py(),
+                format!(
+                    "post_many items must be (connection_id, data) pairs, not {}",
+                    convert::type_name(&pair)
+                ),
+            )
         };
         if !(pair.is_instance_of::<PyTuple>() || pair.is_instance_of::<PyList>())
             || pair.len()? != 2
@@ -281,12 +287,22 @@ fn items(v: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Bytes)>> {
     Ok(out)
 }
 
-fn broadcast_options(concurrency: usize, deadline: Option<Duration>) -> BroadcastOptions {
-    let mut o = BroadcastOptions::default().concurrency(concurrency);
-    if let Some(d) = deadline {
+/// `concurrency` (a whole number; 0 is the core's error) and `deadline` (seconds).
+fn broadcast_options(
+    py: Python<'_>,
+    concurrency: Option<&Bound<'_, PyAny>>,
+    deadline: Option<&Bound<'_, PyAny>>,
+) -> PyResult<BroadcastOptions> {
+    let mut o = BroadcastOptions::default();
+    if let Some(c) = concurrency.filter(|c| !c.is_none()) {
+        let max = u64::try_from(usize::MAX).unwrap_or(u64::MAX);
+        let n = convert::count(py, "concurrency", c, max, Bad::Argument)?;
+        o = o.concurrency(n as usize);
+    }
+    if let Some(d) = self::deadline(py, deadline)? {
         o = o.deadline(d);
     }
-    o
+    Ok(o)
 }
 
 /// The client of either class; `None` once closed.
@@ -329,7 +345,7 @@ impl Shared {
 }
 
 /// Runs a core future on the shared runtime with the GIL released.
-fn block<F>(py: Python<'_>, future: F) -> PyResult<Py<PyAny>>
+pub(crate) fn block<F>(py: Python<'_>, future: F) -> PyResult<Py<PyAny>>
 where
     F: Future<Output = Outcome> + Send,
 {
@@ -463,18 +479,21 @@ impl PyClient {
     /// returns a ``BroadcastResult`` (delivered count, gone ids, failures in input
     /// order). ``deadline`` (seconds) bounds the whole call. Raises only for what fails
     /// the whole call before sending (data too large, no credentials, no region).
-    #[pyo3(signature = (connection_ids, data, *, concurrency = 64, deadline = None))]
+    #[pyo3(
+        signature = (connection_ids, data, *, concurrency = None, deadline = None),
+        text_signature = "($self, connection_ids, data, *, concurrency=64, deadline=None)"
+    )]
     fn broadcast(
         &self,
         py: Python<'_>,
         connection_ids: &Bound<'_, PyAny>,
         data: &Bound<'_, PyAny>,
-        concurrency: usize,
+        concurrency: Option<&Bound<'_, PyAny>>,
         deadline: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let ids = self::connection_ids(connection_ids)?;
         let data = convert::data(data)?;
-        let opts = broadcast_options(concurrency, self::deadline(py, deadline)?);
+        let opts = broadcast_options(py, concurrency, deadline)?;
         let client = self.shared.get()?;
         block(
             py,
@@ -485,16 +504,19 @@ impl PyClient {
     /// Sends each ``(connection_id, data)`` pair (an iterable of pairs, or a dict) its
     /// own message; the same rules as ``broadcast``. A message over the limit fails that
     /// connection only.
-    #[pyo3(signature = (items, *, concurrency = 64, deadline = None))]
+    #[pyo3(
+        signature = (items, *, concurrency = None, deadline = None),
+        text_signature = "($self, items, *, concurrency=64, deadline=None)"
+    )]
     fn post_many(
         &self,
         py: Python<'_>,
         items: &Bound<'_, PyAny>,
-        concurrency: usize,
+        concurrency: Option<&Bound<'_, PyAny>>,
         deadline: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let items = self::items(items)?;
-        let opts = broadcast_options(concurrency, self::deadline(py, deadline)?);
+        let opts = broadcast_options(py, concurrency, deadline)?;
         let client = self.shared.get()?;
         block(
             py,
@@ -643,18 +665,21 @@ impl PyAsyncClient {
 
     /// Sends the same message to every connection (awaitable of ``BroadcastResult``);
     /// see ``Client.broadcast``.
-    #[pyo3(signature = (connection_ids, data, *, concurrency = 64, deadline = None))]
+    #[pyo3(
+        signature = (connection_ids, data, *, concurrency = None, deadline = None),
+        text_signature = "($self, connection_ids, data, *, concurrency=64, deadline=None)"
+    )]
     fn broadcast<'py>(
         &self,
         py: Python<'py>,
         connection_ids: &Bound<'py, PyAny>,
         data: &Bound<'py, PyAny>,
-        concurrency: usize,
+        concurrency: Option<&Bound<'py, PyAny>>,
         deadline: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let ids = self::connection_ids(connection_ids)?;
         let data = convert::data(data)?;
-        let opts = broadcast_options(concurrency, self::deadline(py, deadline)?);
+        let opts = broadcast_options(py, concurrency, deadline)?;
         let client = self.shared.get()?;
         self.spawn(
             py,
@@ -664,16 +689,19 @@ impl PyAsyncClient {
 
     /// Sends each ``(connection_id, data)`` pair its own message (awaitable of
     /// ``BroadcastResult``); see ``Client.post_many``.
-    #[pyo3(signature = (items, *, concurrency = 64, deadline = None))]
+    #[pyo3(
+        signature = (items, *, concurrency = None, deadline = None),
+        text_signature = "($self, items, *, concurrency=64, deadline=None)"
+    )]
     fn post_many<'py>(
         &self,
         py: Python<'py>,
         items: &Bound<'py, PyAny>,
-        concurrency: usize,
+        concurrency: Option<&Bound<'py, PyAny>>,
         deadline: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let items = self::items(items)?;
-        let opts = broadcast_options(concurrency, self::deadline(py, deadline)?);
+        let opts = broadcast_options(py, concurrency, deadline)?;
         let client = self.shared.get()?;
         self.spawn(
             py,

@@ -1,10 +1,10 @@
 //! Type conversion between Python values and the core's: data, ids, seconds, events, and
 //! the result classes (`Connection`, `Identity`, `BroadcastResult`).
 
-use crate::errors;
+use crate::errors::{self, Bad};
 use apigw_management::Error;
 use bytes::Bytes;
-use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{
     PyBool, PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyMemoryView, PyString, PyTuple,
@@ -19,6 +19,17 @@ pub fn type_name(obj: &Bound<'_, PyAny>) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+/// A `str` as UTF-8; a lone surrogate (not encodable) is `bad`'s error, naming the
+/// argument or option.
+pub fn text(s: &Bound<'_, PyString>, name: &str, bad: Bad) -> PyResult<String> {
+    s.to_cow().map(|c| c.into_owned()).map_err(|e| {
+        bad.error(
+            s.py(),
+            format!("{name} must be valid Unicode text (it cannot be encoded as UTF-8: {e})"),
+        )
+    })
+}
+
 /// Data as Rust-owned bytes, copied while the GIL is held: `bytes`, `bytearray`,
 /// `memoryview`, or `str` (UTF-8).
 pub fn data(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
@@ -26,7 +37,7 @@ pub fn data(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
         return Ok(Bytes::copy_from_slice(b.as_bytes()));
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Bytes::from(s.to_cow()?.into_owned().into_bytes()));
+        return Ok(Bytes::from(text(s, "data", Bad::Argument)?.into_bytes()));
     }
     if let Ok(b) = obj.cast::<PyByteArray>() {
         return Ok(Bytes::from(b.to_vec()));
@@ -37,40 +48,97 @@ pub fn data(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
         let b = b.cast::<PyBytes>()?;
         return Ok(Bytes::copy_from_slice(b.as_bytes()));
     }
-    Err(PyTypeError::new_err(format!(
-        "data must be bytes, bytearray, memoryview or str, not {}",
-        type_name(obj)
-    )))
+    Err(errors::invalid_type(
+        obj.py(),
+        format!(
+            "data must be bytes, bytearray, memoryview or str, not {}",
+            type_name(obj)
+        ),
+    ))
 }
 
 /// A connection id: a `str` (its checks are the core's).
 pub fn connection_id(obj: &Bound<'_, PyAny>) -> PyResult<String> {
     match obj.cast::<PyString>() {
-        Ok(s) => Ok(s.to_cow()?.into_owned()),
-        Err(_) => Err(PyTypeError::new_err(format!(
-            "connection_id must be str, not {}",
-            type_name(obj)
-        ))),
+        Ok(s) => text(s, "connection_id", Bad::Argument),
+        Err(_) => Err(errors::invalid_type(
+            obj.py(),
+            format!("connection_id must be str, not {}", type_name(obj)),
+        )),
     }
 }
 
-/// Seconds (int or float) as a `Duration`.
-pub fn seconds(py: Python<'_>, name: &str, obj: &Bound<'_, PyAny>) -> PyResult<Duration> {
+/// A whole number from 0 to `max` (an `int`, or a `float` with no fraction). A value of
+/// another type is an `InvalidTypeError`; a negative, fractional, non-finite or too
+/// large one is `bad`'s error. Both name the option.
+pub fn count(
+    py: Python<'_>,
+    name: &str,
+    v: &Bound<'_, PyAny>,
+    max: u64,
+    bad: Bad,
+) -> PyResult<u64> {
+    let out_of_range = || {
+        let shown = v.str().map_or_else(|_| "?".into(), |s| s.to_string());
+        bad.error(
+            py,
+            format!("{name} must be a whole number from 0 to {max}, not {shown}"),
+        )
+    };
+    if v.is_instance_of::<PyBool>() {
+        return Err(errors::invalid_type(
+            py,
+            format!("{name} must be an int, not bool"),
+        ));
+    }
+    if v.is_instance_of::<PyFloat>() {
+        let f: f64 = v.extract()?;
+        if f.is_finite() && f.fract() == 0.0 && f >= 0.0 && f <= max as f64 {
+            return Ok(f as u64);
+        }
+        return Err(out_of_range());
+    }
+    if !v.is_instance_of::<PyInt>() {
+        return Err(errors::invalid_type(
+            py,
+            format!("{name} must be an int, not {}", type_name(v)),
+        ));
+    }
+    // An int beyond i128 does not even extract: out of range too.
+    match v.extract::<i128>() {
+        Ok(n) if (0..=i128::from(max)).contains(&n) => Ok(n as u64),
+        _ => Err(out_of_range()),
+    }
+}
+
+/// Seconds (int or float) as a `Duration`. A value of another type is an
+/// `InvalidTypeError`; a negative, NaN, infinite or unrepresentably large one is `bad`'s
+/// error. Both name the option.
+pub fn seconds(py: Python<'_>, name: &str, obj: &Bound<'_, PyAny>, bad: Bad) -> PyResult<Duration> {
     if obj.is_instance_of::<PyBool>()
         || !(obj.is_instance_of::<PyFloat>() || obj.is_instance_of::<PyInt>())
     {
-        return Err(PyTypeError::new_err(format!(
-            "{name} must be a number of seconds (int or float), not {}",
-            type_name(obj)
-        )));
-    }
-    let secs: f64 = obj.extract()?;
-    Duration::try_from_secs_f64(secs).map_err(|_| {
-        errors::config(
+        return Err(errors::invalid_type(
             py,
-            format!("{name} must be a finite, non-negative number of seconds, not {secs}"),
-        )
-    })
+            format!(
+                "{name} must be a number of seconds (int or float), not {}",
+                type_name(obj)
+            ),
+        ));
+    }
+    let shown = || obj.str().map_or_else(|_| "?".into(), |s| s.to_string());
+    // An int too large for a float does not extract: out of range too.
+    let secs: Option<f64> = obj.extract().ok();
+    secs.and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| {
+            bad.error(
+                py,
+                format!(
+                    "{name} must be a finite, non-negative number of seconds, not {}",
+                    shown()
+                ),
+            )
+        })
 }
 
 /// A Python event (dicts, lists, str, numbers, bools, None) as JSON. Values of other
@@ -84,7 +152,7 @@ pub fn json(obj: &Bound<'_, PyAny>, depth: usize) -> PyResult<serde_json::Value>
         return Ok(Value::Null);
     }
     if let Ok(s) = obj.cast::<PyString>() {
-        return Ok(Value::String(s.to_cow()?.into_owned()));
+        return Ok(Value::String(text(s, "event", Bad::Argument)?));
     }
     if let Ok(b) = obj.cast::<PyBool>() {
         return Ok(Value::Bool(b.is_true()));

@@ -90,6 +90,34 @@ pub fn config(py: Python<'_>, message: impl Into<String>) -> PyErr {
     simple(py, "ConfigError", "Config", message.into())
 }
 
+/// An `InvalidInputError` (a `ValueError`) for a call argument that cannot be converted.
+pub fn invalid_input(py: Python<'_>, message: impl Into<String>) -> PyErr {
+    simple(py, "InvalidInputError", "InvalidInput", message.into())
+}
+
+/// An `InvalidTypeError` (a `TypeError` and an `InvalidInputError`) for an argument or
+/// option of the wrong type.
+pub fn invalid_type(py: Python<'_>, message: impl Into<String>) -> PyErr {
+    simple(py, "InvalidTypeError", "InvalidInput", message.into())
+}
+
+/// What a value of the right type but out of range is: a bad client option
+/// (`ConfigError`) or a bad call argument (`InvalidInputError`).
+#[derive(Clone, Copy, Debug)]
+pub enum Bad {
+    Option,
+    Argument,
+}
+
+impl Bad {
+    pub fn error(self, py: Python<'_>, message: impl Into<String>) -> PyErr {
+        match self {
+            Bad::Option => config(py, message),
+            Bad::Argument => invalid_input(py, message),
+        }
+    }
+}
+
 /// The text of a panic payload.
 pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {

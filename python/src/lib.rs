@@ -31,6 +31,18 @@ mod _native {
         crate::testing::test_panic(py, mode)
     }
 
+    /// Panics in the core (`apigw_management::debug_panic`), debug builds only, for the
+    /// tests that check that a Rust panic reaches Python as an ordinary exception:
+    /// `mode="sync"` while holding the GIL, `"blocking"` on the path of `Client` calls
+    /// (the core's runtime, GIL released), `"async"` on the path of `AsyncClient` calls
+    /// (returns an awaitable).
+    #[cfg(debug_assertions)]
+    #[pyfunction]
+    #[pyo3(signature = (mode = "sync"))]
+    fn _debug_panic<'py>(py: Python<'py>, mode: &str) -> PyResult<Bound<'py, PyAny>> {
+        crate::testing::debug_panic(py, mode)
+    }
+
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add("__version__", env!("CARGO_PKG_VERSION"))

@@ -346,3 +346,21 @@ pub fn test_panic<'py>(py: Python<'py>, mode: &str) -> PyResult<Bound<'py, PyAny
         }),
     }
 }
+
+/// See `_native._debug_panic`.
+#[cfg(debug_assertions)]
+pub fn debug_panic<'py>(py: Python<'py>, mode: &str) -> PyResult<Bound<'py, PyAny>> {
+    fn boom() -> crate::convert::Outcome {
+        apigw_management::debug_panic()
+    }
+    match mode {
+        "sync" => crate::errors::guard(py, || -> PyResult<Bound<'py, PyAny>> {
+            boom().into_py(py).map(|v| v.into_bound(py))
+        }),
+        "blocking" => crate::client::block(py, async { boom() }).map(|v| v.into_bound(py)),
+        "async" => crate::bridge::spawn(py, &PANIC_QUEUES, async { boom() }),
+        other => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "mode must be \"sync\", \"blocking\" or \"async\", not {other:?}"
+        ))),
+    }
+}

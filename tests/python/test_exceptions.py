@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from typing import Any
 
 import pytest
 
@@ -163,5 +164,40 @@ def test_a_panic_in_a_future_is_a_normal_exception() -> None:
     async def main() -> None:
         with pytest.raises(am.ApiGatewayManagementError, match="deliberate panic"):
             await _native._test_panic("future")
+
+    asyncio.run(main())
+
+
+def debug_panic() -> Any:
+    """`_native._debug_panic`, which only debug builds have (the suite builds one)."""
+    fn = getattr(_native, "_debug_panic", None)
+    if fn is None:  # pragma: no cover - a release build
+        pytest.skip("a release build has no _debug_panic")
+    return fn
+
+
+@pytest.mark.parametrize("mode", ["sync", "blocking"])
+def test_a_core_panic_is_an_ordinary_exception(mode: str) -> None:
+    # "blocking" is the path of every Client call: the core's runtime, GIL released.
+    with pytest.raises(Exception) as info:
+        debug_panic()(mode)
+    e = info.value
+    assert type(e).__name__ != "PanicException" and isinstance(e, am.ApiGatewayManagementError)
+    assert e.kind == "Internal" and "deliberate panic" in str(e)
+    debug_panic()  # the module still works afterwards
+    assert am.Client("http://127.0.0.1:1/prod", region="us-east-1").endpoint == "http://127.0.0.1:1/prod"
+
+
+def test_a_core_panic_on_the_asyncio_path_is_an_ordinary_exception() -> None:
+    import asyncio
+
+    async def main() -> None:
+        with pytest.raises(Exception) as info:
+            await debug_panic()("async")
+        assert isinstance(info.value, am.ApiGatewayManagementError) and info.value.kind == "Internal"
+        # The loop and the runtime keep serving calls after the panic.
+        assert await asyncio.wait_for(asyncio.sleep(0, "alive"), 1) == "alive"
+        with pytest.raises(am.ApiGatewayManagementError):
+            await debug_panic()("async")
 
     asyncio.run(main())

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from pathlib import Path
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Tuple, Union
 
 import pytest
 
@@ -15,7 +16,7 @@ from apigw_management.testing import ScriptServer
 
 from conftest import VECTORS
 
-KIND_CLASSES = {
+KIND_CLASSES: Dict[str, Union[type, Tuple[type, ...]]] = {
     "Gone": am.GoneException,
     "Forbidden": am.ForbiddenException,
     "LimitExceeded": am.LimitExceededException,
@@ -27,7 +28,9 @@ KIND_CLASSES = {
     "Protocol": am.TransportError,
     "Credentials": am.CredentialsError,
     "Config": am.ConfigError,
-    "InvalidInput": ValueError,
+    # A bad value is an InvalidInputError (a ValueError); a value of the wrong type an
+    # InvalidTypeError (a TypeError, and an InvalidInputError too).
+    "InvalidInput": (ValueError, TypeError),
 }
 
 
@@ -56,6 +59,8 @@ def data_of(spec: Dict[str, Any]) -> bytes | str:
 
 
 def client_options(spec: Dict[str, Any]) -> Dict[str, Any]:
+    """The case's options in Python's names and units (seconds). A value that is not a
+    number is passed as it is: the binding must reject it, not the runner."""
     units = {
         "max_attempts": ("max_attempts", 1),
         "retry_base_delay_ms": ("retry_base_delay", 1000),
@@ -63,20 +68,32 @@ def client_options(spec: Dict[str, Any]) -> Dict[str, Any]:
         "connect_timeout_ms": ("connect_timeout", 1000),
         "retry_ambiguous": ("retry_ambiguous", 1),
         "max_payload_bytes": ("max_payload_bytes", 1),
+        "endpoint": ("endpoint", 1),
+        "region": ("region", 1),
+        "proxy": ("proxy", 1),
     }
     options: Dict[str, Any] = {}
     for key, value in spec.items():
         assert key in units, f"unknown client option {key}"
         name, div = units[key]
-        options[name] = value / div if div != 1 else value
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        options[name] = value / div if div != 1 and number else value
     return options
+
+
+def make_client(server: ScriptServer, spec: Dict[str, Any]) -> am.Client:
+    """The case's client: the server's endpoint, keys and region unless the case sets its
+    own endpoint, region or proxy."""
+    options = {"credentials": server.credentials, "region": "us-east-1", **client_options(spec)}
+    endpoint = options.pop("endpoint", server.endpoint)
+    return am.Client(endpoint, **options)
 
 
 def check_error(err: BaseException, want: Dict[str, Any], where: str) -> None:
     kind = want.get("kind")
     if kind is not None:
         cls = KIND_CLASSES[kind]
-        assert isinstance(err, cls), f"{where}: expected {cls.__name__}, got {err!r}"
+        assert isinstance(err, cls), f"{where}: expected {cls}, got {err!r}"
         assert isinstance(err, am.ApiGatewayManagementError), f"{where}: {err!r}"
         assert err.kind == kind, f"{where}: kind {err.kind} != {kind}"
     assert isinstance(err, am.ApiGatewayManagementError)
@@ -94,6 +111,17 @@ def check_error(err: BaseException, want: Dict[str, Any], where: str) -> None:
         assert err.attempts == want["attempts"], f"{where}: attempts {err.attempts}"
     if "retryable" in want:
         assert err.retryable == want["retryable"], f"{where}: retryable {err.retryable}"
+
+
+def time_bound(spec: Dict[str, Any]) -> float | None:
+    """Seconds a call may take at most: every attempt using its whole connect and
+    response timeouts, plus 1 s for backoff and scheduling (the faults must fail within
+    the configured timeouts, never the 10 s defaults or not at all)."""
+    nums = [spec.get(k) for k in ("max_attempts", "timeout_ms", "connect_timeout_ms")]
+    if not all(isinstance(n, (int, float)) and not isinstance(n, bool) and 0 <= n < 1e6 for n in nums):
+        return None
+    attempts, timeout, connect = (float(n) for n in nums)  # type: ignore[arg-type]
+    return attempts * (timeout + connect) / 1000 + 1.0
 
 
 def call(client: am.Client, spec: Dict[str, Any]) -> Any:
@@ -116,14 +144,23 @@ def call(client: am.Client, spec: Dict[str, Any]) -> Any:
 @pytest.mark.parametrize("case", [c for _, c in CASES], ids=[n for n, _ in CASES])
 def test_vector(case: Dict[str, Any]) -> None:
     name = case["name"]
+    if "python" in case.get("skip", []):
+        pytest.skip("the case cannot be expressed in Python")
     with ScriptServer(case["script"]) as server:
-        client = server.client(**client_options(case.get("client", {})))
         expect = case["expect"]
         error: Exception | None = None
+        result: Any = None
+        started = 0.0
         try:
+            # A client that cannot be built is the outcome to compare, as a failed call is.
+            client = make_client(server, case.get("client", {}))
+            started = time.monotonic()
             result = call(client, case["call"])
         except Exception as e:  # noqa: BLE001 - checked against the case
             error = e
+        took = time.monotonic() - started if started else 0.0
+        bound = time_bound(case.get("client", {}))
+        assert bound is None or took <= bound, f"{name}: took {took:.2f} s, bound {bound:.2f} s"
         if error is not None:
             assert "error" in expect, f"{name}: unexpected {error!r}"
             check_error(error, expect["error"], name)
@@ -165,3 +202,4 @@ def test_vector(case: Dict[str, Any]) -> None:
 
 def test_there_are_vectors() -> None:
     assert len(CASES) >= 20
+    assert any(n.startswith("bad_input: ") for n, _ in CASES)
