@@ -2,6 +2,7 @@
 //! resolved lazily and cached until shortly before they expire.
 
 use crate::error::{Error, ErrorKind, Result};
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_runtime_api::client::identity::Identity;
 use std::fmt;
@@ -136,13 +137,25 @@ impl CredentialCache {
         if let Some(id) = self.fresh() {
             return Ok(id);
         }
-        let provider = provider
-            .get_or_init(|| async { default_chain(profile.as_deref(), region.as_deref()).await })
-            .await;
-        let creds = provider
-            .provide_credentials()
-            .await
-            .map_err(|e| credentials_error(profile.as_deref(), e))?;
+        // The environment first, as a Lambda has it: the full chain (whose web identity
+        // provider builds an HTTPS client and reads the system's certificates) only when
+        // the environment has no keys.
+        let from_env = match profile {
+            Some(_) => None,
+            None => EnvironmentVariableCredentialsProvider::new()
+                .provide_credentials()
+                .await
+                .ok(),
+        };
+        let creds = match from_env {
+            Some(c) => c,
+            None => provider
+                .get_or_init(|| default_chain(profile.as_deref(), region.as_deref()))
+                .await
+                .provide_credentials()
+                .await
+                .map_err(|e| credentials_error(profile.as_deref(), e))?,
+        };
         let id: Identity = creds.into();
         *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some(id.clone());
         Ok(id)
@@ -158,10 +171,8 @@ impl CredentialCache {
     }
 }
 
-/// The environment first (no file I/O, as in a Lambda), then the full default chain.
+/// The standard default chain (environment, profiles, web identity, container, IMDS).
 async fn default_chain(profile: Option<&str>, region: Option<&str>) -> Box<dyn ProvideCredentials> {
-    use aws_config::environment::EnvironmentVariableCredentialsProvider;
-    use aws_config::meta::credentials::CredentialsProviderChain;
     let mut chain = aws_config::default_provider::credentials::DefaultCredentialsChain::builder();
     if let Some(p) = profile {
         chain = chain.profile_name(p);
@@ -169,17 +180,7 @@ async fn default_chain(profile: Option<&str>, region: Option<&str>) -> Box<dyn P
     if let Some(r) = region {
         chain = chain.region(aws_config::Region::new(r.to_string()));
     }
-    let chain = chain.build().await;
-    if profile.is_some() {
-        return Box::new(chain);
-    }
-    Box::new(
-        CredentialsProviderChain::first_try(
-            "Environment",
-            EnvironmentVariableCredentialsProvider::new(),
-        )
-        .or_else("DefaultChain", chain),
-    )
+    Box::new(chain.build().await)
 }
 
 fn credentials_error(
