@@ -51,7 +51,8 @@ impl Queue {
         if self.scheduled.swap(true, Ordering::SeqCst) {
             return;
         }
-        let scheduled = Python::try_attach(|py| -> PyResult<()> {
+        // A runtime thread: it enters Python only through the exit gate.
+        let scheduled = crate::exit::attach(|py| -> PyResult<()> {
             let drain = Py::new(
                 py,
                 Drain {
@@ -165,6 +166,7 @@ where
     F: Future<Output = Outcome> + Send + 'static,
 {
     let event_loop = running_loop(py)?;
+    crate::exit::reopen_for_this_thread();
     let queue = queues.for_loop(&event_loop);
     let py_future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
     let target = py_future.clone().unbind();

@@ -6,6 +6,7 @@ mod bridge;
 mod client;
 mod convert;
 mod errors;
+mod exit;
 mod logs;
 mod testing;
 
@@ -45,6 +46,7 @@ mod _native {
 
     #[pymodule_init]
     fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        crate::exit::register(m)?;
         m.add("__version__", env!("CARGO_PKG_VERSION"))
     }
 }

@@ -51,7 +51,7 @@ pub fn hook() -> AttemptHook {
             (None, None) => "ok".to_string(),
         };
         let millis = info.elapsed.as_secs_f64() * 1000.0;
-        Python::try_attach(|py| {
+        crate::exit::attach(|py| {
             if let Some(logger) = LOGGER.get(py) {
                 let _ = logger.bind(py).call_method1(
                     pyo3::intern!(py, "debug"),

@@ -77,7 +77,7 @@ impl PyScriptServer {
 /// Calls a Python route handler with an event; its answer as JSON (`None` → 200).
 fn call_handler(handler: &Py<PyAny>, event: serde_json::Value) -> serde_json::Value {
     let failed = || serde_json::json!({ "statusCode": 500 });
-    Python::try_attach(|py| {
+    crate::exit::attach(|py| {
         let call = || -> PyResult<serde_json::Value> {
             let loads = py.import("json")?.getattr("loads")?;
             let event = loads.call1((event.to_string(),))?;
