@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export AWS_EC2_METADATA_DISABLED := true
 export CARGO_TERM_COLOR := never
 
-.PHONY: demo test lint test-rust test-python test-node bench bench-quick scale stress
+.PHONY: demo test lint test-rust test-python test-node bench bench-quick scale stress dist
 
 demo:
 	cargo run --release -q -p apigw-management-cli -- demo
@@ -39,3 +39,11 @@ bench:
 
 bench-quick:
 	bash bench/run.sh --quick
+
+# The shipped artefacts (glibc 2.17, dist profile) and their checks: the wheel's and the
+# addon's glibc floor and size, and the packed npm package loading and posting.
+dist:
+	bash scripts/build-python-wheel.sh
+	bash scripts/build-node-addon.sh
+	bash scripts/test-python.sh tests/python/test_wheel.py
+	node --test tests/node/packaging.test.mjs

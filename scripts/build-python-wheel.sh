@@ -10,5 +10,5 @@ VENV=.venv
 export VIRTUAL_ENV="$PWD/$VENV"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
 rm -f target/wheels-python/apigw_management-*.whl
-maturin build --release --zig --compatibility manylinux2014 -o target/wheels-python
+maturin build --profile dist --zig --compatibility manylinux2014 -o target/wheels-python
 ls -l target/wheels-python/
