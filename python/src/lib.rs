@@ -12,10 +12,6 @@ mod testing;
 
 use pyo3::prelude::*;
 
-/// Rust allocations of this extension only; Python's own allocator is untouched.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// The native part of `apigw_management`; import the package instead.
 #[pymodule(gil_used = false)]
 mod _native {
