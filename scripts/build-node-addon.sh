@@ -47,7 +47,7 @@ if [[ ! -x "$tools/bin/cargo-zigbuild" ]]; then
   cargo install --locked --quiet cargo-zigbuild --version "$ZIGBUILD_VERSION" --root "$tools"
 fi
 export PATH="$PWD/$tools/bin:$PATH"
-[[ "$TARGET" == x86_64-unknown-linux-gnu ]] || cross_toolchain
+toolchain_for "$TARGET"
 export VIRTUAL_ENV="$PWD/$VENV"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
 

@@ -12,10 +12,8 @@ TARGET=${1:-x86_64-unknown-linux-gnu}
 VENV=.venv
 [ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install --disable-pip-version-check -q -r tests/python/requirements-wheel.txt
-if [[ "$TARGET" != x86_64-unknown-linux-gnu ]]; then
-  source scripts/cross-env.sh
-  cross_toolchain
-fi
+source scripts/cross-env.sh
+toolchain_for "$TARGET"
 export VIRTUAL_ENV="$PWD/$VENV"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
 arch=${TARGET%%-*}

@@ -11,15 +11,16 @@ CROSS_PACKAGES=(rustc-web cargo-web libstd-rust-web-dev:arm64 rust-web-src
   gcc-aarch64-linux-gnu qemu-user musl-tools gcc-mingw-w64-x86-64 binutils)
 
 cross_toolchain() {
-  local missing=() p
+  local missing=() p sudo=
+  [[ $(id -u) == 0 ]] || sudo=sudo
   for p in "${CROSS_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
   done
   if ((${#missing[@]})); then
     echo "cross-env: installing ${missing[*]}" >&2
-    dpkg --add-architecture arm64
-    apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    $sudo dpkg --add-architecture arm64
+    $sudo apt-get update -q
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
   fi
   mkdir -p target/cross/bin
   ln -sf /usr/bin/cargo target/cross/bin/cargo
@@ -39,4 +40,22 @@ npm_platform() {
     aarch64-unknown-linux-musl) echo linux-arm64-musl ;;
     *) echo "cross-env: no npm platform for $1" >&2; return 1 ;;
   esac
+}
+
+# Picks the toolchain for TARGET: this machine's own when it is the host or rustup has
+# the target installed (as on the release workflow's runners), else Debian's
+# (cross_toolchain), which has a prebuilt standard library for aarch64-linux-gnu only:
+# for other targets BUILD_STD is set to the cargo flags that build it from source.
+toolchain_for() {
+  BUILD_STD=()
+  local host
+  host=$(rustc -vV | sed -n 's/^host: //p')
+  if [[ "$1" == "$host" ]] || { command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -qx "$1"; }; then
+    return 0
+  fi
+  cross_toolchain
+  if [[ "$1" != aarch64-unknown-linux-gnu ]]; then
+    export RUSTC_BOOTSTRAP=1 # `-Zbuild-std` on Debian's stable compiler
+    BUILD_STD=(-Zbuild-std=std,panic_abort)
+  fi
 }

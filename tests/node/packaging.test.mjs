@@ -16,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { pkg, root } from './helpers.mjs'
+import { runSmoke } from './run-smoke.mjs'
 
 const { LocalGateway } = pkg('testing.js')
 const MAX_BYTES = 8 * 1024 * 1024
@@ -127,37 +128,10 @@ for (const [platform, { cpu, machine }] of Object.entries(PLATFORMS)) {
     execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', `--cpu=${cpu}`, '--os=linux', '--libc=glibc', tarball('apigw-management')], { cwd: app, stdio: 'pipe' })
     assert.ok(existsSync(path.join(app, 'node_modules', `apigw-management-${platform}`)), `npm did not install apigw-management-${platform}`)
 
-    const gateway = await new LocalGateway().start()
-    t.after(() => gateway.stop())
-    const ws = await gateway.connect({ userAgent: `smoke ${platform}` })
-    const doomed = await gateway.connect({ userAgent: 'doomed' })
-    const data = Buffer.from(Array.from({ length: 1024 }, (_, i) => i % 256))
     const node = cpu === process.arch ? [process.execPath] : ['qemu-aarch64', '-L', ARM64_ROOT, path.join(ARM64_ROOT, 'usr/bin/node')]
-    const run = spawnSync(node[0], [...node.slice(1), path.join(root, 'tests', 'smoke', 'smoke.mjs')], {
-      cwd: app,
-      encoding: 'utf8',
-      timeout: 600_000,
-      env: {
-        PATH: process.env.PATH,
-        AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI: gateway.endpoint,
-        AWS_ACCESS_KEY_ID: gateway.credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: gateway.credentials.secretAccessKey,
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_CONFIG_FILE: '/nonexistent',
-        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-        SMOKE_ID: ws.connectionId,
-        SMOKE_GONE_ID: doomed.connectionId,
-        SMOKE_DATA: data.toString('hex'),
-      },
-    })
-    assert.equal(run.status, 0, `the installed package failed:\n${run.stdout}\n${run.stderr}`)
-    const seen = JSON.parse(run.stdout.trim().split('\n').at(-1))
-    assert.deepEqual(Buffer.from(await ws.nextMessage({ timeout: 10_000 })), data)
-    await doomed.closed
+    const seen = await runSmoke(node[0], node.slice(1), app, LocalGateway)
     assert.equal(seen.machine, cpu)
     assert.equal(seen.addon, path.join(app, 'node_modules', `apigw-management-${platform}`, `apigw-management.${platform}.node`))
-    assert.ok(seen.userAgent.startsWith(`smoke ${platform}`), seen.userAgent)
-    assert.deepEqual(seen.gone, ['GoneException', 410])
   })
 }
 

@@ -1,5 +1,5 @@
-// The smoke test of the installed npm packages (tests/node/packaging.test.mjs runs it
-// inside a project that installed the packed tarballs: here, or arm64 Node under qemu-user).
+// The smoke test of the installed npm packages (run-smoke.mjs copies it into a project
+// that installed the packed tarballs and runs it there: here, or arm64 node under qemu).
 // Loads the package both ways (`import` and `require`), posts SMOKE_DATA (hex) to SMOKE_ID,
 // describes it, deletes SMOKE_GONE_ID and posts to it, against the gateway at
 // AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI with the environment's keys; prints one JSON line.
