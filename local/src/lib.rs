@@ -29,6 +29,6 @@ pub use ids::new_connection_id;
 pub use limits::{ensure_open_files, open_files_limit};
 pub use management::MAX_POST_BYTES;
 pub use script::{RecordedRequest, Script, ScriptServer, ScriptedResponse};
-pub use verify::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Verifier};
+pub use verify::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Verifier, format_amz_date};
 pub use websocket::{MAX_FRAME_BYTES, MAX_MESSAGE_BYTES};
 pub use wire::ServiceError;

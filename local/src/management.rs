@@ -84,6 +84,11 @@ where
         }
         Err(_) => return Err(Dropped),
     };
+    // The account's rate limit applies to every request, whatever its answer would be.
+    if !shared.faults.admit() {
+        tokio::time::sleep(shared.faults.fixed_latency()).await;
+        return Ok(answers::error(&rate_exceeded()));
+    }
     if let Some(verifier) = &shared.verifier {
         let incoming = Incoming {
             method: method.as_str(),
@@ -103,13 +108,7 @@ where
         tokio::time::sleep(latency).await;
     }
     match fault {
-        Fault::Throttle => {
-            return Ok(answers::error(&ServiceError::new(
-                429,
-                "LimitExceededException",
-                "Rate exceeded",
-            )));
-        }
+        Fault::Throttle => return Ok(answers::error(&rate_exceeded())),
         Fault::ServerError => {
             return Ok(answers::error(&ServiceError::new(
                 500,
@@ -130,6 +129,10 @@ where
         return Err(Dropped);
     }
     Ok(answer)
+}
+
+fn rate_exceeded() -> ServiceError {
+    ServiceError::new(429, "LimitExceededException", "Rate exceeded")
 }
 
 fn too_large() -> ServiceError {
