@@ -185,9 +185,11 @@ pub async fn run(global: &Global, args: DemoArgs) -> Result<(), Failure> {
         "received",
     );
     let received_time = sent_at.elapsed();
-    let cpu = usage::cpu_time().saturating_sub(cpu_before);
+    let cpu = usage::cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     let rate = result.delivered as f64 / broadcast_time.as_secs_f64().max(1e-9);
-    let cpu_per_message = cpu.as_secs_f64() * 1e6 / (result.delivered.max(1) as f64);
+    let cpu_per_message = cpu.map(|c| c.as_secs_f64() * 1e6 / (result.delivered.max(1) as f64));
     say(format!(
         "  broadcast    {} delivered, {} gone, {} failed in {:.3} s: {:.0} msgs/s",
         result.delivered,
@@ -200,9 +202,11 @@ pub async fn run(global: &Global, args: DemoArgs) -> Result<(), Failure> {
         "  received     {received} of {connected} clients got the message (all within {:.3} s)",
         received_time.as_secs_f64()
     ));
-    say(format!(
-        "  CPU          {cpu_per_message:.1} µs per message (this process: gateway and client, user + system)"
-    ));
+    if let Some(cpu) = cpu_per_message {
+        say(format!(
+            "  CPU          {cpu:.1} µs per message (this process: gateway and client, user + system)"
+        ));
+    }
 
     let victims: Vec<String> = ids
         .iter()
