@@ -5,6 +5,9 @@
 //! management API at `http://127.0.0.1:PORT/{stage}/@connections/{id}`, delivers route
 //! events to a handler or an integration URL, and injects [`Faults`] on demand.
 
+// Functions fit on a screen (the threshold is in clippy.toml).
+#![warn(clippy::too_many_lines)]
+
 mod answers;
 pub mod events;
 pub mod faults;
