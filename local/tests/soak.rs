@@ -3,6 +3,9 @@
 //! `SOAK_SECONDS` sets the length (default 4, the least that gives three samples after
 //! the first second; `make stress` runs 600).
 
+// Reads /proc and trims glibc's allocator: Linux with glibc only.
+#![cfg(all(target_os = "linux", target_env = "gnu"))]
+
 #[path = "load/measure.rs"]
 mod measure;
 
