@@ -64,6 +64,7 @@ pub struct GatewayBuilder {
     stage: String,
     verify: bool,
     credentials: Option<(String, String)>,
+    region: Option<String>,
     integration_url: Option<String>,
     handler: Option<EventHandler>,
     faults: Faults,
@@ -80,6 +81,7 @@ impl Default for GatewayBuilder {
             stage: DEFAULT_STAGE.into(),
             verify: true,
             credentials: None,
+            region: None,
             integration_url: None,
             handler: None,
             faults: Faults::none(),
@@ -101,6 +103,7 @@ impl std::fmt::Debug for GatewayBuilder {
                 "access_key_id",
                 &self.credentials.as_ref().map(|(k, _)| k.as_str()),
             )
+            .field("region", &self.region)
             .field("integration_url", &self.integration_url)
             .field("handler", &self.handler.is_some())
             .field("faults", &self.faults)
@@ -128,6 +131,13 @@ impl GatewayBuilder {
     /// Whether SigV4 signatures are checked (default true).
     pub fn verify(mut self, verify: bool) -> Self {
         self.verify = verify;
+        self
+    }
+
+    /// The gateway's region: a signature scoped to another region is refused with 403,
+    /// as a regional endpoint does (default: none, any region is accepted).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
         self
     }
 
@@ -246,9 +256,13 @@ impl GatewayBuilder {
                 .as_str()
                 .into(),
             domain_name: addr.to_string().into(),
-            verifier: self
-                .verify
-                .then(|| Verifier::new(access_key_id.clone(), secret_access_key.clone())),
+            verifier: self.verify.then(|| {
+                let v = Verifier::new(access_key_id.clone(), secret_access_key.clone());
+                match self.region {
+                    Some(r) => v.region(r),
+                    None => v,
+                }
+            }),
             connections: Connections::new(),
             faults: FaultSchedule::new(self.faults),
             router: Router::new(self.handler, self.integration_url),

@@ -5,6 +5,9 @@
 //! management API at `http://127.0.0.1:PORT/{stage}/@connections/{id}`, delivers route
 //! events to a handler or an integration URL, and injects [`Faults`] on demand.
 
+// Functions fit on a screen (the threshold is in clippy.toml).
+#![warn(clippy::too_many_lines)]
+
 mod answers;
 pub mod events;
 pub mod faults;
@@ -29,6 +32,6 @@ pub use ids::new_connection_id;
 pub use limits::{ensure_open_files, open_files_limit};
 pub use management::MAX_POST_BYTES;
 pub use script::{RecordedRequest, Script, ScriptServer, ScriptedResponse};
-pub use verify::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Verifier};
+pub use verify::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Verifier, format_amz_date};
 pub use websocket::{MAX_FRAME_BYTES, MAX_MESSAGE_BYTES};
 pub use wire::ServiceError;
