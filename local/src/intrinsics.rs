@@ -70,8 +70,8 @@ pub(crate) struct Scope {
     pub refs: HashMap<String, String>,
     /// `Fn::GetAtt` of each resource and attribute (`Function.Arn`).
     pub attrs: HashMap<(String, String), String>,
-    /// Condition values.
-    pub conditions: HashMap<String, bool>,
+    /// The `Conditions` section (evaluated when `Fn::If` or `Condition` asks).
+    pub conditions: Map<String, Value>,
 }
 
 impl Scope {
@@ -96,7 +96,7 @@ impl Scope {
             params,
             refs: HashMap::new(),
             attrs: HashMap::new(),
-            conditions: HashMap::new(),
+            conditions: Map::new(),
         }
     }
 
@@ -199,11 +199,51 @@ impl Scope {
                     return Err("Fn::If takes [condition, then, else]".into());
                 };
                 let cond = parts.first().and_then(Value::as_str).unwrap_or_default();
-                let value = self.conditions.get(cond).copied().unwrap_or(false);
+                let value = self.condition(cond, 0)?;
                 let branch = parts.get(if value { 1 } else { 2 }).unwrap_or(&Value::Null);
                 self.resolve(branch)
             }
             other => Err(format!("the intrinsic function {other} is not supported")),
+        }
+    }
+
+    /// The value of the condition `name` (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`,
+    /// `Condition`).
+    fn condition(&self, name: &str, depth: usize) -> Result<bool, String> {
+        let expr = self
+            .conditions
+            .get(name)
+            .ok_or_else(|| format!("no condition {name}"))?;
+        self.truth(expr, depth + 1)
+            .map_err(|e| format!("condition {name}: {e}"))
+    }
+
+    fn truth(&self, expr: &Value, depth: usize) -> Result<bool, String> {
+        if depth > 32 {
+            return Err("conditions nest too deep (a cycle?)".into());
+        }
+        let (op, arg) = expr
+            .as_object()
+            .and_then(|m| m.iter().next())
+            .ok_or("a condition must be Fn::Equals, Fn::Not, Fn::And, Fn::Or or Condition")?;
+        let list = || arg.as_array().cloned().unwrap_or_default();
+        match op.as_str() {
+            "Condition" => self.condition(arg.as_str().unwrap_or_default(), depth),
+            "Fn::Equals" => match list().as_slice() {
+                [a, b] => Ok(self.resolve(a)? == self.resolve(b)?),
+                _ => Err("Fn::Equals takes two values".into()),
+            },
+            "Fn::Not" => match list().as_slice() {
+                [c] => Ok(!self.truth(c, depth + 1)?),
+                _ => Err("Fn::Not takes one condition".into()),
+            },
+            "Fn::And" => list()
+                .iter()
+                .try_fold(true, |acc, c| Ok(acc && self.truth(c, depth + 1)?)),
+            "Fn::Or" => list()
+                .iter()
+                .try_fold(false, |acc, c| Ok(acc || self.truth(c, depth + 1)?)),
+            other => Err(format!("{other} is not a condition function")),
         }
     }
 

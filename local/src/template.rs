@@ -157,6 +157,9 @@ impl Template {
         let api_id = crate::ids::new_api_id();
         let mut scope = Scope::new(region);
         parameters(&doc, overrides, &mut scope)?;
+        if let Some(Value::Object(conditions)) = doc.get("Conditions") {
+            scope.conditions = conditions.clone();
+        }
         names(resources, &api_id, region, &mut scope);
         let mut reader = Reader {
             resources,
