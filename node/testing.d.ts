@@ -9,6 +9,10 @@ export interface Faults {
   dropAfter?: number
   latencyMs?: number
   latencyJitterMs?: number
+  /** Management requests per second the account allows; 429 past it. */
+  rateLimit?: number
+  /** Requests the rate limit lets through at once (default: one second's worth). */
+  burst?: number
 }
 
 /** An API Gateway WebSocket proxy event (`$connect`, `$disconnect`, `$default`). */

@@ -36,6 +36,8 @@ const FAULT_KEYS = {
   dropAfter: 'drop_after',
   latencyMs: 'latency_ms',
   latencyJitterMs: 'latency_jitter_ms',
+  rateLimit: 'rate_limit',
+  burst: 'burst',
 }
 
 function faultsJson(faults) {

@@ -30,6 +30,9 @@ pub async fn run(global: &Global, args: LocalArgs) -> Result<(), Failure> {
     if let (Some(k), Some(s)) = (&args.access_key_id, &args.secret_access_key) {
         builder = builder.credentials(k, s);
     }
+    if let Some(region) = &global.region {
+        builder = builder.region(region);
+    }
     if let Some(url) = &args.integration_url {
         builder = builder.integration_url(url);
     }

@@ -66,6 +66,7 @@ pub struct GatewayBuilder {
     stage: String,
     verify: bool,
     credentials: Option<(String, String)>,
+    region: Option<String>,
     integration_url: Option<String>,
     handler: Option<EventHandler>,
     faults: Faults,
@@ -83,6 +84,7 @@ impl Default for GatewayBuilder {
             stage: DEFAULT_STAGE.into(),
             verify: true,
             credentials: None,
+            region: None,
             integration_url: None,
             handler: None,
             faults: Faults::none(),
@@ -105,6 +107,7 @@ impl std::fmt::Debug for GatewayBuilder {
                 "access_key_id",
                 &self.credentials.as_ref().map(|(k, _)| k.as_str()),
             )
+            .field("region", &self.region)
             .field("integration_url", &self.integration_url)
             .field("handler", &self.handler.is_some())
             .field("faults", &self.faults)
@@ -133,6 +136,13 @@ impl GatewayBuilder {
     /// Whether SigV4 signatures are checked (default true).
     pub fn verify(mut self, verify: bool) -> Self {
         self.verify = verify;
+        self
+    }
+
+    /// The gateway's region: a signature scoped to another region is refused with 403,
+    /// as a regional endpoint does (default: none, any region is accepted).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
         self
     }
 
@@ -267,14 +277,8 @@ impl GatewayBuilder {
         };
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
         let addr = listener.local_addr()?;
-        let (template, tls) = match self.template {
-            Some(t) => {
-                let bound = (addr, access_key_id.as_str(), secret_access_key.as_str());
-                let (api, tls) = start_template(t, bound)?;
-                (Some(api), Some(tls))
-            }
-            None => (None, None),
-        };
+        let bound = (addr, access_key_id.as_str(), secret_access_key.as_str());
+        let (template, tls) = start_template(self.template, bound)?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
             stage: self.stage.as_str().into(),
@@ -284,9 +288,13 @@ impl GatewayBuilder {
                 .as_str()
                 .into(),
             domain_name: addr.to_string().into(),
-            verifier: self
-                .verify
-                .then(|| Verifier::new(access_key_id.clone(), secret_access_key.clone())),
+            verifier: self.verify.then(|| {
+                let v = Verifier::new(access_key_id.clone(), secret_access_key.clone());
+                match self.region {
+                    Some(r) => v.region(r),
+                    None => v,
+                }
+            }),
             connections: Connections::new(),
             faults: FaultSchedule::new(self.faults),
             router: Router::new(self.handler, self.integration_url).with_template(template.clone()),
@@ -313,11 +321,16 @@ impl GatewayBuilder {
     }
 }
 
-/// Template mode's TLS (a fresh CA, a certificate for the API's names) and its API.
+/// Template mode's TLS (a fresh CA, a certificate for the API's names) and its API;
+/// nothing without a template.
+#[allow(clippy::type_complexity)]
 fn start_template(
-    template: Template,
+    template: Option<Template>,
     (addr, access_key_id, secret_access_key): (SocketAddr, &str, &str),
-) -> io::Result<(Arc<TemplateApi>, tokio_rustls::TlsAcceptor)> {
+) -> io::Result<(Option<Arc<TemplateApi>>, Option<tokio_rustls::TlsAcceptor>)> {
+    let Some(template) = template else {
+        return Ok((None, None));
+    };
     let names = vec![
         "127.0.0.1".to_string(),
         "localhost".to_string(),
@@ -331,7 +344,7 @@ fn start_template(
         ca_pem: &tls.ca_pem,
     };
     let api = TemplateApi::new(template, &bound)?;
-    Ok((Arc::new(api), tls.acceptor))
+    Ok((Some(Arc::new(api)), Some(tls.acceptor)))
 }
 
 /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, else the documented local pair.

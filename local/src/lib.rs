@@ -5,6 +5,9 @@
 //! management API at `http://127.0.0.1:PORT/{stage}/@connections/{id}`, delivers route
 //! events to a handler or an integration URL, and injects [`Faults`] on demand.
 
+// Functions fit on a screen (the threshold is in clippy.toml).
+#![warn(clippy::too_many_lines)]
+
 mod answers;
 mod authorizers;
 pub mod events;
@@ -37,6 +40,6 @@ pub use limits::{ensure_open_files, open_files_limit};
 pub use management::MAX_POST_BYTES;
 pub use script::{RecordedRequest, Script, ScriptServer, ScriptedResponse};
 pub use template::{Authorizer, Function, Route, Runtime, Template};
-pub use verify::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Verifier};
+pub use verify::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Verifier, format_amz_date};
 pub use websocket::{MAX_FRAME_BYTES, MAX_MESSAGE_BYTES};
 pub use wire::ServiceError;

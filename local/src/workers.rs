@@ -174,48 +174,11 @@ impl Workers {
     async fn spawn(&self, pool: &Pool) -> Result<Worker, Failure> {
         let f = &pool.function;
         let loaded = modified(&f.handler_file);
-        let (module, export) = f
-            .handler
-            .rsplit_once('.')
-            .unwrap_or((&f.handler, "handler"));
-        let mut cmd = match f.runtime {
-            Runtime::Node => {
-                let mut c = Command::new("node");
-                c.arg(self.dir.join("runtime.mjs"))
-                    .arg(&f.handler_file)
-                    .arg(export);
-                c
-            }
-            Runtime::Python => {
-                let mut c = Command::new("python3");
-                c.arg(self.dir.join("runtime.py"))
-                    .arg(&f.code_dir)
-                    .arg(module)
-                    .arg(export);
-                c
-            }
-        };
-        cmd.current_dir(&f.code_dir)
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_PROFILE")
-            .envs(self.env.iter().cloned())
-            .envs(&f.environment)
-            .env("AWS_LAMBDA_FUNCTION_NAME", &f.name)
-            .env(
-                "AWS_LAMBDA_FUNCTION_TIMEOUT",
-                f.timeout.as_secs().to_string(),
-            )
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("LAMBDA_TASK_ROOT", &f.code_dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
         let program = match f.runtime {
             Runtime::Node => "node",
             Runtime::Python => "python3",
         };
+        let mut cmd = self.command(f, program);
         let mut child = cmd
             .spawn()
             .map_err(|e| Failure::Crash(format!("cannot start {program}: {e}")))?;
@@ -255,6 +218,46 @@ impl Workers {
             stdout,
             loaded,
         })
+    }
+}
+
+impl Workers {
+    /// The worker's command line and environment.
+    fn command(&self, f: &Function, program: &str) -> Command {
+        let (module, export) = f
+            .handler
+            .rsplit_once('.')
+            .unwrap_or((&f.handler, "handler"));
+        let mut cmd = Command::new(program);
+        match f.runtime {
+            Runtime::Node => cmd
+                .arg(self.dir.join("runtime.mjs"))
+                .arg(&f.handler_file)
+                .arg(export),
+            Runtime::Python => cmd
+                .arg(self.dir.join("runtime.py"))
+                .arg(&f.code_dir)
+                .arg(module)
+                .arg(export),
+        };
+        cmd.current_dir(&f.code_dir)
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .envs(self.env.iter().cloned())
+            .envs(&f.environment)
+            .env("AWS_LAMBDA_FUNCTION_NAME", &f.name)
+            .env(
+                "AWS_LAMBDA_FUNCTION_TIMEOUT",
+                f.timeout.as_secs().to_string(),
+            )
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("LAMBDA_TASK_ROOT", &f.code_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        cmd
     }
 }
 

@@ -2,6 +2,9 @@
 //! and open files sampled each second; both stay flat and no message is lost.
 //! `SOAK_SECONDS` sets the length (default 3; `make stress` runs 600).
 
+// Reads /proc and trims glibc's allocator: Linux with glibc only.
+#![cfg(all(target_os = "linux", target_env = "gnu"))]
+
 #[path = "load/measure.rs"]
 mod measure;
 

@@ -119,6 +119,43 @@ fn millis_opt(name: &str, v: Option<f64>) -> napi::Result<Option<Duration>> {
     }
 }
 
+/// Gives a route event to the JS handler and waits for its `reply`; 500 when it cannot
+/// be called, 502 when its answer is not JSON.
+async fn ask_handler(
+    f: Arc<HandlerFn>,
+    pending: Arc<Mutex<Pending>>,
+    event: serde_json::Value,
+) -> serde_json::Value {
+    let (tx, rx) = oneshot::channel();
+    let id = {
+        let mut p = pending.lock().unwrap_or_else(|p| p.into_inner());
+        p.next = p.next.wrapping_add(1);
+        let id = p.next;
+        p.waiting.insert(id, tx);
+        id
+    };
+    let status = f.call(
+        RouteEvent {
+            id,
+            event: event.to_string(),
+        },
+        ThreadsafeFunctionCallMode::NonBlocking,
+    );
+    if status != Status::Ok {
+        pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .waiting
+            .remove(&id);
+        return serde_json::json!({ "statusCode": 500 });
+    }
+    match rx.await {
+        Ok(answer) => serde_json::from_str(&answer)
+            .unwrap_or_else(|_| serde_json::json!({ "statusCode": 502 })),
+        Err(_) => serde_json::json!({ "statusCode": 500 }),
+    }
+}
+
 fn faults(json: &str) -> napi::Result<Faults> {
     Faults::from_json(json).map_err(|e| error::local("Config", e.to_string()))
 }
@@ -206,40 +243,7 @@ impl NativeGateway {
         if let Some(f) = handler.filter(|_| o.template.is_none()) {
             let f = Arc::new(f);
             let pending = pending.clone();
-            b = b.handler_fn(move |event| {
-                let f = f.clone();
-                let pending = pending.clone();
-                async move {
-                    let (tx, rx) = oneshot::channel();
-                    let id = {
-                        let mut p = pending.lock().unwrap_or_else(|p| p.into_inner());
-                        p.next = p.next.wrapping_add(1);
-                        let id = p.next;
-                        p.waiting.insert(id, tx);
-                        id
-                    };
-                    let status = f.call(
-                        RouteEvent {
-                            id,
-                            event: event.to_string(),
-                        },
-                        ThreadsafeFunctionCallMode::NonBlocking,
-                    );
-                    if status != Status::Ok {
-                        pending
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .waiting
-                            .remove(&id);
-                        return serde_json::json!({ "statusCode": 500 });
-                    }
-                    match rx.await {
-                        Ok(answer) => serde_json::from_str(&answer)
-                            .unwrap_or_else(|_| serde_json::json!({ "statusCode": 502 })),
-                        Err(_) => serde_json::json!({ "statusCode": 500 }),
-                    }
-                }
-            });
+            b = b.handler_fn(move |event| ask_handler(f.clone(), pending.clone(), event));
         }
         let inner = apigw_management::runtime::block_on(b.start())
             .map_err(|e| error::local("Config", format!("cannot start the local gateway: {e}")))?;

@@ -343,7 +343,8 @@ class LocalGateway:
     def set_faults(self, **faults: Any) -> None:
         """Replaces the injected faults: ``seed``, ``throttle``, ``server_error``,
         ``drop_before``, ``drop_after`` (rates 0..1), ``latency_ms``,
-        ``latency_jitter_ms``. ``set_faults()`` clears them."""
+        ``latency_jitter_ms``, ``rate_limit`` (requests per second, answered 429 past it)
+        and its ``burst``. ``set_faults()`` clears them."""
         self._native.set_faults_json(json.dumps(faults))
 
     @property

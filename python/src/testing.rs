@@ -320,7 +320,8 @@ impl PyLocalGateway {
     }
 
     /// Replaces the injected faults (JSON: ``{"seed", "throttle", "server_error",
-    /// "drop_before", "drop_after", "latency_ms", "latency_jitter_ms"}``).
+    /// "drop_before", "drop_after", "latency_ms", "latency_jitter_ms", "rate_limit",
+    /// "burst"}``).
     fn set_faults_json(&self, faults_json: &str) -> PyResult<()> {
         let faults = apigw_management_local::Faults::from_json(faults_json).map_err(io_error)?;
         self.running()?.set_faults(faults).map_err(io_error)
