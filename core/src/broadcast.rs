@@ -2,7 +2,8 @@
 //! account-level throttling (additive increase, multiplicative decrease), an optional
 //! deadline, progress reports, and a result in input order.
 
-use crate::client::{Client, Operation, Payload, ThrottleObserver};
+use crate::attempt::ThrottleObserver;
+use crate::client::{Client, Operation, Payload};
 use crate::error::{Error, ErrorKind, Result};
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -247,29 +248,9 @@ impl Client {
         items: Vec<(String, Result<Payload>)>,
         opts: BroadcastOptions,
     ) -> Result<BroadcastResult> {
-        let total = items.len();
         let deadline = opts.deadline.map(|d| tokio::time::Instant::now() + d);
         let aimd = Arc::new(Aimd::new(opts.concurrency));
-        let mut ids: Vec<String> = Vec::with_capacity(total);
-        let mut outcomes: Vec<Option<Result<()>>> = Vec::with_capacity(total);
-        let mut pending = Vec::with_capacity(total);
-        for (index, (id, payload)) in items.into_iter().enumerate() {
-            match payload {
-                Ok(p) => {
-                    pending.push((index, p));
-                    outcomes.push(None);
-                }
-                Err(e) => outcomes.push(Some(Err(e))),
-            }
-            ids.push(id);
-        }
-        let mut progress = Progress {
-            total,
-            ..Progress::default()
-        };
-        for o in outcomes.iter().flatten() {
-            count(&mut progress, o);
-        }
+        let (mut batch, pending) = Batch::new(items);
         let mut tasks = JoinSet::new();
         let mut task_index: HashMap<tokio::task::Id, usize> = HashMap::new();
         let mut queue = pending.into_iter();
@@ -279,29 +260,11 @@ impl Client {
                     break;
                 };
                 if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-                    let o = Err(deadline_error("before it was sent"));
-                    count(&mut progress, &o);
-                    outcomes[index] = Some(o);
+                    batch.record(index, Err(deadline_error("before it was sent")));
                     continue;
                 }
-                let client = self.clone();
-                let id = ids[index].clone();
-                let aimd = aimd.clone();
-                let handle = tasks.spawn(async move {
-                    let call = client.execute(Operation::Post, &id, &payload, Some(aimd.as_ref()));
-                    let result = match deadline {
-                        Some(d) => match tokio::time::timeout_at(d, call).await {
-                            Ok(r) => r,
-                            Err(_) => Err(deadline_error("before the service confirmed it")),
-                        },
-                        None => call.await,
-                    };
-                    if result.is_ok() {
-                        aimd.success();
-                    }
-                    result.map(drop)
-                });
-                task_index.insert(handle.id(), index);
+                let send = self.send_one(batch.ids[index].clone(), payload, &aimd, deadline);
+                task_index.insert(tasks.spawn(send).id(), index);
             }
             let Some(joined) = tasks.join_next_with_id().await else {
                 break;
@@ -317,15 +280,88 @@ impl Client {
                 ),
             };
             if let Some(index) = task_index.remove(&task) {
-                count(&mut progress, &result);
-                outcomes[index] = Some(result);
+                batch.record(index, result);
                 if let Some(cb) = &opts.progress {
-                    cb(&progress);
+                    cb(&batch.progress);
                 }
             }
         }
+        Ok(batch.finish())
+    }
+
+    /// One connection's post, within the deadline, telling the concurrency control.
+    fn send_one(
+        &self,
+        id: String,
+        payload: Payload,
+        aimd: &Arc<Aimd>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> impl Future<Output = Result<()>> + Send + 'static {
+        let client = self.clone();
+        let aimd = aimd.clone();
+        async move {
+            let call = client.execute(Operation::Post, &id, &payload, Some(aimd.as_ref()));
+            let result = match deadline {
+                Some(d) => match tokio::time::timeout_at(d, call).await {
+                    Ok(r) => r,
+                    Err(_) => Err(deadline_error("before the service confirmed it")),
+                },
+                None => call.await,
+            };
+            if result.is_ok() {
+                aimd.success();
+            }
+            result.map(drop)
+        }
+    }
+}
+
+/// A batch's ids, each one's outcome once known, and the running counts.
+struct Batch {
+    ids: Vec<String>,
+    outcomes: Vec<Option<Result<()>>>,
+    progress: Progress,
+}
+
+impl Batch {
+    /// The batch, and the posts to send (those whose message was valid) by index.
+    fn new(items: Vec<(String, Result<Payload>)>) -> (Batch, Vec<(usize, Payload)>) {
+        let total = items.len();
+        let mut batch = Batch {
+            ids: Vec::with_capacity(total),
+            outcomes: Vec::with_capacity(total),
+            progress: Progress {
+                total,
+                ..Progress::default()
+            },
+        };
+        let mut pending = Vec::with_capacity(total);
+        for (index, (id, payload)) in items.into_iter().enumerate() {
+            batch.ids.push(id);
+            match payload {
+                Ok(p) => {
+                    pending.push((index, p));
+                    batch.outcomes.push(None);
+                }
+                Err(e) => {
+                    let outcome = Err(e);
+                    count(&mut batch.progress, &outcome);
+                    batch.outcomes.push(Some(outcome));
+                }
+            }
+        }
+        (batch, pending)
+    }
+
+    fn record(&mut self, index: usize, outcome: Result<()>) {
+        count(&mut self.progress, &outcome);
+        self.outcomes[index] = Some(outcome);
+    }
+
+    /// The result, in input order.
+    fn finish(self) -> BroadcastResult {
         let mut out = BroadcastResult::default();
-        for (id, outcome) in ids.into_iter().zip(outcomes) {
+        for (id, outcome) in self.ids.into_iter().zip(self.outcomes) {
             match outcome {
                 Some(Ok(())) => out.delivered += 1,
                 Some(Err(e)) if e.kind() == ErrorKind::Gone => out.gone.push(id),
@@ -339,7 +375,7 @@ impl Client {
                 )),
             }
         }
-        Ok(out)
+        out
     }
 }
 

@@ -22,6 +22,7 @@ pub const MAX_SKEW: Duration = Duration::from_secs(5 * 60);
 pub struct Verifier {
     access_key_id: String,
     secret_access_key: String,
+    region: Option<String>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -29,6 +30,7 @@ impl std::fmt::Debug for Verifier {
         f.debug_struct("Verifier")
             .field("access_key_id", &self.access_key_id)
             .field("secret_access_key", &"** redacted **")
+            .field("region", &self.region)
             .finish()
     }
 }
@@ -52,7 +54,22 @@ impl Verifier {
         Verifier {
             access_key_id: access_key_id.into(),
             secret_access_key: secret_access_key.into(),
+            region: None,
         }
+    }
+
+    /// Accepts only signatures scoped to `region`, as a regional endpoint does (without
+    /// it, any region is accepted).
+    ///
+    /// ```
+    /// use apigw_management_local::Verifier;
+    ///
+    /// let v = Verifier::new("AKIDLOCAL", "local-secret").region("eu-west-1");
+    /// assert!(format!("{v:?}").contains("eu-west-1"));
+    /// ```
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
     }
 
     /// The pair from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, else the documented
@@ -78,16 +95,7 @@ impl Verifier {
 
     /// Checks a request's signature against `now`; the error is the service's answer.
     pub fn verify(&self, req: &Incoming<'_>, now: SystemTime) -> Result<(), ServiceError> {
-        let header = |name: &str| -> Option<String> {
-            let values: Vec<&str> = req
-                .headers
-                .iter()
-                .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.trim())
-                .collect();
-            (!values.is_empty()).then(|| values.join(","))
-        };
-        let Some(auth) = header("authorization") else {
+        let Some(auth) = header(req, "authorization") else {
             return Err(ServiceError::new(
                 403,
                 "MissingAuthenticationTokenException",
@@ -101,15 +109,33 @@ impl Verifier {
                 format!("Authorization header requires 'Credential', 'Signature' and 'SignedHeaders' parameters. Authorization={auth}"),
             )
         })?;
-        let scope: Vec<&str> = parsed.credential.split('/').collect();
+        let scope = self.check_scope(&parsed.credential)?;
+        let signed_at = check_date(req, &scope, now)?;
+        check_host_signed(req, &parsed)?;
+        let expected = self.expected_signature(req, &parsed, &scope, signed_at)?;
+        if expected != parsed.signature {
+            return Err(invalid_signature());
+        }
+        Ok(())
+    }
+
+    /// The credential scope `{key}/{date}/{region}/execute-api/aws4_request`, for our key.
+    fn check_scope<'c>(&self, credential: &'c str) -> Result<Scope<'c>, ServiceError> {
+        let scope: Vec<&str> = credential.split('/').collect();
         if scope.len() != 5 || scope[4] != "aws4_request" || scope[3] != apigw_management::SERVICE {
             return Err(ServiceError::new(
                 403,
                 "IncompleteSignatureException",
                 format!(
-                    "Credential should be scoped to a valid service and region: '{}'",
-                    parsed.credential
+                    "Credential should be scoped to a valid service and region: '{credential}'"
                 ),
+            ));
+        }
+        if self.region.as_deref().is_some_and(|r| r != scope[2]) {
+            return Err(ServiceError::new(
+                403,
+                "InvalidSignatureException",
+                "Credential should be scoped to a valid region. ",
             ));
         }
         if scope[0] != self.access_key_id {
@@ -119,41 +145,33 @@ impl Verifier {
                 "The security token included in the request is invalid.",
             ));
         }
-        let amz_date = header("x-amz-date").unwrap_or_default();
-        let Some(signed_at) = parse_amz_date(&amz_date) else {
-            return Err(ServiceError::new(
-                403,
-                "IncompleteSignatureException",
-                "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
-            ));
-        };
-        if !amz_date.starts_with(scope[1]) {
-            return Err(ServiceError::new(
-                403,
-                "InvalidSignatureException",
-                format!(
-                    "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
-                    scope[1],
-                    &amz_date[..amz_date.len().min(8)]
-                ),
-            ));
-        }
-        check_skew(signed_at, now, &amz_date)?;
-        let token = header("x-amz-security-token");
-        let signed: Vec<&str> = parsed.signed_headers.split(';').collect();
+        Ok(Scope {
+            date: scope[1],
+            region: scope[2],
+        })
+    }
+
+    /// The signature this request should carry, signed again with our secret.
+    fn expected_signature(
+        &self,
+        req: &Incoming<'_>,
+        parsed: &Authorization,
+        scope: &Scope<'_>,
+        signed_at: SystemTime,
+    ) -> Result<String, ServiceError> {
         let mut owned: Vec<(String, String)> = Vec::new();
-        for name in &signed {
-            if matches!(*name, "x-amz-date" | "x-amz-security-token") {
+        for name in parsed.signed_headers.split(';') {
+            if matches!(name, "x-amz-date" | "x-amz-security-token") {
                 continue;
             }
-            if let Some(v) = header(name) {
+            if let Some(v) = header(req, name) {
                 owned.push((name.to_string(), v));
             }
         }
         let identity: Identity = aws_credential_types::Credentials::new(
             self.access_key_id.clone(),
             self.secret_access_key.clone(),
-            token,
+            header(req, "x-amz-security-token"),
             None,
             "verifier",
         )
@@ -162,7 +180,7 @@ impl Verifier {
         settings.excluded_headers = Some(Vec::new());
         let params = v4::SigningParams::builder()
             .identity(&identity)
-            .region(scope[2])
+            .region(scope.region)
             .name(apigw_management::SERVICE)
             .time(signed_at)
             .settings(settings)
@@ -176,15 +194,69 @@ impl Verifier {
             SignableBody::Bytes(req.body),
         )
         .map_err(|_| invalid_signature())?;
-        let expected = sign(signable, &params)
+        Ok(sign(signable, &params)
             .map_err(|_| invalid_signature())?
             .signature()
-            .to_string();
-        if expected != parsed.signature {
-            return Err(invalid_signature());
-        }
-        Ok(())
+            .to_string())
     }
+}
+
+/// The parts of a credential scope the checks after it use.
+struct Scope<'c> {
+    date: &'c str,
+    region: &'c str,
+}
+
+/// A header's values, joined with `,` as signing does; `None` when absent.
+fn header(req: &Incoming<'_>, name: &str) -> Option<String> {
+    let values: Vec<&str> = req
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim())
+        .collect();
+    (!values.is_empty()).then(|| values.join(","))
+}
+
+/// The `X-Amz-Date`: present, matching the scope's day, and within the allowed skew.
+fn check_date(
+    req: &Incoming<'_>,
+    scope: &Scope<'_>,
+    now: SystemTime,
+) -> Result<SystemTime, ServiceError> {
+    let amz_date = header(req, "x-amz-date").unwrap_or_default();
+    let Some(signed_at) = parse_amz_date(&amz_date) else {
+        return Err(ServiceError::new(
+            403,
+            "IncompleteSignatureException",
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.",
+        ));
+    };
+    if !amz_date.starts_with(scope.date) {
+        return Err(ServiceError::new(
+            403,
+            "InvalidSignatureException",
+            format!(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
+                scope.date,
+                &amz_date[..amz_date.len().min(8)]
+            ),
+        ));
+    }
+    check_skew(signed_at, now, &amz_date)?;
+    Ok(signed_at)
+}
+
+/// The host is part of every signature; signing without it cannot be checked.
+fn check_host_signed(req: &Incoming<'_>, parsed: &Authorization) -> Result<(), ServiceError> {
+    if !parsed.signed_headers.split(';').any(|h| h == "host") || header(req, "host").is_none() {
+        return Err(ServiceError::new(
+            403,
+            "InvalidSignatureException",
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+        ));
+    }
+    Ok(())
 }
 
 fn invalid_signature() -> ServiceError {
@@ -340,5 +412,108 @@ mod tests {
             let e = wrong.verify(&incoming, now).unwrap_err();
             assert_eq!(e.code, "InvalidSignatureException");
         }
+    }
+}
+
+#[cfg(test)]
+mod answers_like_the_service {
+    use super::*;
+
+    const KEY: &str = "AKIDVERIFY";
+    const SECRET: &str = "verify-secret";
+
+    /// The headers of a GET of `/prod/@connections/abc` signed for `region`, with
+    /// `SignedHeaders` then replaced by `signed_headers` when given.
+    fn signed(
+        region: &str,
+        signed_headers: Option<&str>,
+        now: SystemTime,
+    ) -> Vec<(String, String)> {
+        let identity: Identity =
+            aws_credential_types::Credentials::new(KEY, SECRET, None, None, "test").into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(region)
+            .name(apigw_management::SERVICE)
+            .time(now)
+            .settings(SigningSettings::default())
+            .build()
+            .unwrap()
+            .into();
+        let host = [("host", "127.0.0.1:9")];
+        let req = SignableRequest::new(
+            "GET",
+            "/prod/@connections/abc",
+            host.into_iter(),
+            SignableBody::Bytes(b""),
+        )
+        .unwrap();
+        let (instructions, _) = sign(req, &params).unwrap().into_parts();
+        let mut headers = vec![("Host".to_string(), "127.0.0.1:9".to_string())];
+        for (name, value) in instructions.headers() {
+            let mut value = value.to_string();
+            if let (Some(replacement), "authorization") = (signed_headers, name) {
+                value = value.replace(
+                    "SignedHeaders=host;x-amz-date",
+                    &format!("SignedHeaders={replacement}"),
+                );
+            }
+            headers.push((name.to_string(), value));
+        }
+        headers
+    }
+
+    fn verify(
+        verifier: &Verifier,
+        headers: &[(String, String)],
+        now: SystemTime,
+    ) -> Result<(), ServiceError> {
+        let incoming = Incoming {
+            method: "GET",
+            raw_path: "/prod/@connections/abc",
+            headers,
+            body: b"",
+        };
+        verifier.verify(&incoming, now)
+    }
+
+    #[test]
+    fn signed_headers_without_host_are_refused_with_403() {
+        let now = SystemTime::now();
+        let verifier = Verifier::new(KEY, SECRET);
+        verify(&verifier, &signed("us-east-1", None, now), now).unwrap();
+        for without_host in ["x-amz-date", "content-type;x-amz-date", ""] {
+            let e = verify(
+                &verifier,
+                &signed("us-east-1", Some(without_host), now),
+                now,
+            )
+            .unwrap_err();
+            assert_eq!(
+                (e.status, e.code),
+                (403, "InvalidSignatureException"),
+                "{without_host}: {}",
+                e.message
+            );
+            assert!(e.message.contains("'Host'"), "{}", e.message);
+        }
+        // Host signed but absent from the request (HTTP/1.0 allows that).
+        let mut no_host = signed("us-east-1", None, now);
+        no_host.retain(|(n, _)| n != "Host");
+        let e = verify(&verifier, &no_host, now).unwrap_err();
+        assert_eq!((e.status, e.code), (403, "InvalidSignatureException"));
+    }
+
+    #[test]
+    fn a_scope_for_another_region_is_refused_with_403() {
+        let now = SystemTime::now();
+        let verifier = Verifier::new(KEY, SECRET).region("us-east-1");
+        verify(&verifier, &signed("us-east-1", None, now), now).unwrap();
+        let e = verify(&verifier, &signed("eu-west-1", None, now), now).unwrap_err();
+        assert_eq!((e.status, e.code), (403, "InvalidSignatureException"));
+        assert!(e.message.contains("valid region"), "{}", e.message);
+        // Without a region the gateway accepts any (one endpoint for every test's region).
+        let any = Verifier::new(KEY, SECRET);
+        verify(&any, &signed("eu-west-1", None, now), now).unwrap();
     }
 }

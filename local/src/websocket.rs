@@ -4,6 +4,7 @@
 
 use crate::answers::{self, Body};
 use crate::events::EventSource;
+use crate::management;
 use crate::registry::{Conn, Outbound};
 use crate::server::Shared;
 use crate::wire::ServiceError;
@@ -14,7 +15,7 @@ use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
@@ -29,6 +30,10 @@ pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
 
 /// How long a closing handshake may take before the socket is dropped.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// How long a requested close waits for a write in progress to reach a slow client.
+const CLOSE_FLUSH_WAIT: Duration = Duration::from_secs(10);
+
 /// Most queued messages written before one flush.
 const WRITE_BATCH: usize = 64;
 
@@ -77,20 +82,7 @@ pub(crate) async fn handshake<B>(
         return resp;
     }
     let user_agent = header("user-agent").unwrap_or_default();
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .chain([
-            ("x-forwarded-for".to_string(), peer_ip.clone()),
-            ("x-forwarded-proto".to_string(), "http".to_string()),
-        ])
-        .collect();
+    let headers = event_headers(&req, &peer_ip);
     let (conn, outbound) = shared.connections.register(peer_ip, user_agent);
     let source = EventSource {
         api_id: shared.api_id.clone(),
@@ -101,22 +93,13 @@ pub(crate) async fn handshake<B>(
         source_ip: conn.source_ip.clone(),
         user_agent: conn.user_agent.clone(),
     };
-    let mut protocol = None;
-    if shared.router.is_active() {
-        let answer = shared
-            .router
-            .deliver(source.connect_event(&headers, req.uri().query()))
-            .await;
-        if !answer.is_success() {
+    let protocol = match connect_route(&shared, &source, &headers, req.uri().query()).await {
+        Ok(protocol) => protocol,
+        Err(status) => {
             shared.connections.remove(&conn.id);
-            return answers::status_only(answer.status);
+            return answers::status_only(status);
         }
-        protocol = answer
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"))
-            .and_then(|(_, v)| HeaderValue::from_str(v).ok());
-    }
+    };
     // Posts from now on are queued and written once the socket is ours.
     shared.connections.accept(&conn);
     let upgrade = hyper::upgrade::on(&mut req);
@@ -140,6 +123,45 @@ pub(crate) async fn handshake<B>(
             }
         }
     });
+    switching_protocols(&key, protocol)
+}
+
+/// The request's headers as the `$connect` event carries them, with the forwarding
+/// headers the service adds.
+fn event_headers<B>(req: &Request<B>, peer_ip: &str) -> Vec<(String, String)> {
+    let mut headers = management::header_pairs(req);
+    headers.push(("x-forwarded-for".to_string(), peer_ip.to_string()));
+    headers.push(("x-forwarded-proto".to_string(), "http".to_string()));
+    headers
+}
+
+/// Runs `$connect` when routes are active: the subprotocol its answer chose, or the
+/// refusing status.
+async fn connect_route(
+    shared: &Shared,
+    source: &EventSource,
+    headers: &[(String, String)],
+    query: Option<&str>,
+) -> Result<Option<HeaderValue>, u16> {
+    if !shared.router.is_active() {
+        return Ok(None);
+    }
+    let answer = shared
+        .router
+        .deliver(source.connect_event(headers, query))
+        .await;
+    if !answer.is_success() {
+        return Err(answer.status);
+    }
+    Ok(answer
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .and_then(|(_, v)| HeaderValue::from_str(v).ok()))
+}
+
+/// The 101 answer that completes the handshake.
+fn switching_protocols(key: &str, protocol: Option<HeaderValue>) -> Response<Body> {
     let mut resp = Response::new(http_body_util::Full::new(Bytes::new()));
     *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = resp.headers_mut();
@@ -220,7 +242,10 @@ where
                     Some(Ok(Message::Text(text))) => {
                         conn.touch();
                         if shared.router.is_active() {
-                            shared.router.deliver(source.message_event(&text)).await;
+                            let answer = shared.router.deliver(source.message_event(&text)).await;
+                            if let Some(reply) = answer.reply {
+                                let _ = conn.post(Bytes::from(reply), usize::MAX, None);
+                            }
                         }
                     }
                     Some(Ok(Message::Binary(_))) => {
@@ -247,19 +272,53 @@ where
                     return close(ws, 1001, "Going away").await;
                 };
                 idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
-                tokio::select! {
-                    biased;
-                    _ = stop.changed() => return (1001, "Going away".into()),
-                    (code, reason) = conn.close_requested() => return (code, reason),
-                    written = write_batch(ws, conn, first, outbound) => {
-                        if written.is_err() {
-                            return (1006, "Connection closed abnormally".into());
-                        }
-                    }
+                match write_or_close(&mut stop, conn, ws, first, outbound).await {
+                    Written::Done => {}
+                    Written::Failed => return (1006, "Connection closed abnormally".into()),
+                    Written::Stopped => return (1001, "Going away".into()),
+                    Written::Closing(code, reason, true) => return close(ws, code, &reason).await,
+                    Written::Closing(code, reason, false) => return (code, reason),
                 }
             }
         }
     }
+}
+
+/// How a write that may be interrupted ended.
+enum Written {
+    Done,
+    Failed,
+    Stopped,
+    /// A close was requested; true when what was being written got out first (the close
+    /// frame can follow it).
+    Closing(u16, String, bool),
+}
+
+/// Writes a batch unless the gateway stops. A close requested meanwhile (DeleteConnection)
+/// lets the batch finish first, for up to [`CLOSE_FLUSH_WAIT`], so that a client slow to
+/// read still gets its close frame after the messages instead of a dropped connection.
+async fn write_or_close<S>(
+    stop: &mut watch::Receiver<bool>,
+    conn: &Conn,
+    ws: &mut WebSocketStream<S>,
+    first: Outbound,
+    outbound: &mut mpsc::UnboundedReceiver<Outbound>,
+) -> Written
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let write = write_batch(ws, conn, first, outbound);
+    tokio::pin!(write);
+    let (code, reason) = tokio::select! {
+        biased;
+        _ = stop.changed() => return Written::Stopped,
+        requested = conn.close_requested() => requested,
+        written = &mut write => {
+            return if written.is_ok() { Written::Done } else { Written::Failed };
+        }
+    };
+    let flushed = tokio::time::timeout(CLOSE_FLUSH_WAIT, &mut write).await;
+    Written::Closing(code, reason, matches!(flushed, Ok(Ok(()))))
 }
 
 /// Writes `first` and whatever else is queued (up to a batch), then flushes.
