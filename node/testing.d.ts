@@ -111,6 +111,8 @@ export interface RecordedRequest {
   headers: Array<[string, string]>
   body: { utf8: string } | { base64: string }
   signature_error: string | null
+  /** When it arrived: milliseconds since the server started. */
+  received_ms: number
 }
 
 export declare class ScriptServer {

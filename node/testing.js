@@ -373,7 +373,7 @@ class ScriptServer {
     return this._native.endpoint
   }
 
-  /** Every request received so far: `[{ method, path, connection_id, headers, body, signature_error }]`. */
+  /** Every request received so far: `[{ method, path, connection_id, headers, body, signature_error, received_ms }]`. */
   requests() {
     return JSON.parse(this._native.requestsJson())
   }

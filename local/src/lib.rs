@@ -38,7 +38,7 @@ pub use gateway::{
 pub use ids::new_connection_id;
 pub use limits::{ensure_open_files, open_files_limit};
 pub use management::MAX_POST_BYTES;
-pub use script::{RecordedRequest, Script, ScriptServer, ScriptedResponse};
+pub use script::{ConnectMode, RecordedRequest, Script, ScriptServer, ScriptedResponse};
 pub use template::{Authorizer, Function, Route, Runtime, Template};
 pub use verify::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Verifier, format_amz_date};
 pub use websocket::{MAX_FRAME_BYTES, MAX_MESSAGE_BYTES};

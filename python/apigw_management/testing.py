@@ -61,7 +61,8 @@ class ScriptServer:
     def requests(self) -> List[Dict[str, Any]]:
         """Every request received so far: dicts with ``method``, ``path``,
         ``connection_id``, ``headers`` (pairs), ``body`` (``{"utf8": ...}`` or
-        ``{"base64": ...}``) and ``signature_error`` (None when it verified)."""
+        ``{"base64": ...}``), ``signature_error`` (None when it verified) and
+        ``received_ms`` (when it arrived, in ms since the server started)."""
         result: List[Dict[str, Any]] = json.loads(self._server.requests_json())
         return result
 
