@@ -17,6 +17,7 @@ from ._native import (
     Client,
     Connection,
     Identity,
+    ResponseMetadata,
     __version__,
 )
 from .exceptions import (
@@ -39,6 +40,7 @@ __all__ = [
     "Connection",
     "Identity",
     "BroadcastResult",
+    "ResponseMetadata",
     "ApiGatewayManagementError",
     "ServiceError",
     "ForbiddenException",
