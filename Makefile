@@ -8,7 +8,9 @@ export CARGO_TERM_COLOR := never
 demo:
 	cargo run --release -q -p apigw-management-cli -- demo
 
-test: lint test-rust test-python test-node
+# Node before Python: the Python suite's template-mode tests run Node handlers that use
+# the npm devDependencies the Node suite installs.
+test: lint test-rust test-node test-python
 
 lint:
 	cargo fmt --all --check

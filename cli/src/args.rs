@@ -20,7 +20,8 @@ pub struct Global {
     /// AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI, then AWS_ENDPOINT_URL.
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
-    /// The signing region (default: from the endpoint's host, AWS_REGION, the profile).
+    /// The signing region (default: from the endpoint's host, AWS_REGION, the profile);
+    /// for `local`, the only region the gateway accepts signatures for (default any).
     #[arg(long, global = true)]
     pub region: Option<String>,
     /// The shared-config profile for credentials and region.
@@ -138,7 +139,8 @@ pub struct LocalArgs {
     /// event JSON; the answer's statusCode decides $connect).
     #[arg(long, value_name = "URL")]
     pub integration_url: Option<String>,
-    /// Injected faults as JSON, e.g. {"seed":1,"throttle":0.1,"latency_ms":20}.
+    /// Injected faults as JSON, e.g. {"seed":1,"throttle":0.1,"latency_ms":20}, or the
+    /// account's rate limit: {"rate_limit":2000,"burst":500}.
     #[arg(long, value_name = "JSON")]
     pub faults: Option<String>,
     /// Closes connections idle for this many seconds.
@@ -151,6 +153,17 @@ pub struct LocalArgs {
     /// instead of the gateway; prints the requests it received when stopped.
     #[arg(long, value_name = "FILE.json")]
     pub script: Option<String>,
+    /// Runs a SAM/CloudFormation WebSocket API (YAML or JSON): its routes, authorizers
+    /// and Node/Python Lambda handlers, with TLS on the same port.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["script", "integration_url", "stage"])]
+    pub template: Option<String>,
+    /// Template parameters: KEY=VALUE ... (as `sam local`).
+    #[arg(long, value_name = "KEY=VALUE", num_args = 1.., requires = "template")]
+    pub parameter_overrides: Vec<String>,
+    /// Environment variables for the template's functions: a JSON file
+    /// {"FunctionId": {"VAR": "value"}, "Parameters": {"VAR": "value"}} (as `sam local`).
+    #[arg(long, value_name = "FILE.json", requires = "template")]
+    pub env_vars: Option<String>,
 }
 
 /// `demo`.

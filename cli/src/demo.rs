@@ -105,7 +105,7 @@ struct Report {
     rate: f64,
     received: usize,
     received_time: Duration,
-    cpu_per_message: f64,
+    cpu_per_message: Option<f64>,
     victims: usize,
     deleted: usize,
     deleted_gone: usize,
@@ -307,12 +307,14 @@ async fn broadcast(
         .await?;
     report.received = count(&answer, "received");
     report.received_time = sent_at.elapsed();
-    let cpu = usage::cpu_time().saturating_sub(cpu_before);
+    let cpu = usage::cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     report.delivered = result.delivered;
     report.gone = result.gone.len();
     report.failed = result.failed.len();
     report.rate = result.delivered as f64 / report.broadcast_time.as_secs_f64().max(1e-9);
-    report.cpu_per_message = cpu.as_secs_f64() * 1e6 / (result.delivered.max(1) as f64);
+    report.cpu_per_message = cpu.map(|c| c.as_secs_f64() * 1e6 / (result.delivered.max(1) as f64));
     say.line(format!(
         "  broadcast    {} delivered, {} gone, {} failed in {:.3} s: {:.0} msgs/s",
         report.delivered,
@@ -327,10 +329,11 @@ async fn broadcast(
         report.connected,
         report.received_time.as_secs_f64()
     ));
-    say.line(format!(
-        "  CPU          {:.1} µs per message (this process: gateway and client, user + system)",
-        report.cpu_per_message
-    ));
+    if let Some(cpu) = report.cpu_per_message {
+        say.line(format!(
+            "  CPU          {cpu:.1} µs per message (this process: gateway and client, user + system)"
+        ));
+    }
     Ok(result.failed)
 }
 

@@ -1,11 +1,12 @@
 //! Fault injection on the management API: throttling (429), server errors (500), TCP
 //! connections dropped before or after the message reached the client, and added
-//! latency, drawn from a seeded schedule so that a test sees the same faults every run.
+//! latency, drawn from a seeded schedule so that a test sees the same faults every run;
+//! and an account-level rate limit (a token bucket, as the service's throttle).
 
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Which faults the management API injects, and how often.
 ///
@@ -15,12 +16,20 @@ use std::time::Duration;
 /// are probabilities between 0 and 1 whose sum is at most 1; latency is added before the
 /// fault (if any) is answered.
 ///
+/// `rate_limit` throttles like the service's account-level limit: a token bucket of
+/// `burst` tokens (default: one second's worth) refilled at `rate_limit` per second;
+/// every management request takes a token when it arrives, whatever its answer would
+/// have been (a 410 included), and is answered 429 `LimitExceededException` when the
+/// bucket is empty.
+///
 /// ```
 /// use apigw_management_local::Faults;
 ///
 /// let faults = Faults::from_json(r#"{"seed": 7, "throttle": 0.25, "latency_ms": 5}"#).unwrap();
 /// assert_eq!(faults.throttle, 0.25);
 /// assert!(Faults::default().is_none());
+/// let limited = Faults::from_json(r#"{"rate_limit": 2000, "burst": 500}"#).unwrap();
+/// assert_eq!((limited.rate_limit, limited.burst), (2000.0, 500));
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -42,6 +51,10 @@ pub struct Faults {
     pub latency_ms: u64,
     /// Up to this many more milliseconds, drawn from the schedule.
     pub latency_jitter_ms: u64,
+    /// Management requests per second the account allows (0: no limit).
+    pub rate_limit: f64,
+    /// Requests the rate limit lets through at once (0: `rate_limit`, at least 1).
+    pub burst: u64,
 }
 
 impl Faults {
@@ -101,9 +114,17 @@ impl Faults {
         self
     }
 
+    /// Sets the account's rate limit (requests per second) and its burst.
+    pub fn rate_limit(mut self, per_second: f64, burst: u64) -> Self {
+        self.rate_limit = per_second;
+        self.burst = burst;
+        self
+    }
+
     /// True when nothing is injected.
     pub fn is_none(&self) -> bool {
-        self.throttle == 0.0
+        self.rate_limit == 0.0
+            && self.throttle == 0.0
             && self.server_error == 0.0
             && self.drop_before == 0.0
             && self.drop_after == 0.0
@@ -126,6 +147,22 @@ impl Faults {
                     format!("invalid faults: `{name}` must be between 0 and 1, not {rate}"),
                 ));
             }
+        }
+        if !(self.rate_limit.is_finite() && self.rate_limit >= 0.0) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "invalid faults: `rate_limit` must be a number of requests per second \
+                     (0 or more), not {}",
+                    self.rate_limit
+                ),
+            ));
+        }
+        if self.burst > 0 && self.rate_limit == 0.0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "invalid faults: `burst` needs a `rate_limit`",
+            ));
         }
         let sum: f64 = rates.iter().map(|(_, r)| r).sum();
         if sum > 1.0 + 1e-9 {
@@ -152,7 +189,11 @@ pub(crate) enum Fault {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FaultCounts {
-    /// Requests answered 429.
+    /// Management requests received (with or without a fault).
+    pub requests: u64,
+    /// Requests answered 429 because the rate limit was exceeded.
+    pub rate_limited: u64,
+    /// Requests answered 429 by the `throttle` share.
     pub throttled: u64,
     /// Requests answered 500.
     pub server_errors: u64,
@@ -162,19 +203,90 @@ pub struct FaultCounts {
     pub dropped_after: u64,
 }
 
-/// The faults in force, the number of requests drawn since they were set, and the
-/// counts of what was injected.
+/// The account's token bucket: `capacity` tokens, refilled at `rate` per second.
+#[derive(Debug)]
+struct Bucket {
+    rate: f64,
+    capacity: f64,
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    /// A full bucket for these faults, or none without a rate limit.
+    fn of(faults: &Faults) -> Option<Bucket> {
+        if faults.rate_limit <= 0.0 {
+            return None;
+        }
+        let capacity = match faults.burst {
+            0 => faults.rate_limit.ceil().max(1.0),
+            b => b as f64,
+        };
+        Some(Bucket {
+            rate: faults.rate_limit,
+            capacity,
+            tokens: capacity,
+            at: Instant::now(),
+        })
+    }
+
+    /// Takes a token if there is one.
+    fn take(&mut self, now: Instant) -> bool {
+        let elapsed = now.saturating_duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.capacity);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// The faults in force, the number of requests drawn since they were set, the rate
+/// limit's bucket and the counts of what was injected.
 pub(crate) struct FaultSchedule {
     state: Mutex<(Faults, u64)>,
+    bucket: Mutex<Option<Bucket>>,
     counts: Mutex<FaultCounts>,
 }
 
 impl FaultSchedule {
     pub(crate) fn new(faults: Faults) -> Self {
         FaultSchedule {
+            bucket: Mutex::new(Bucket::of(&faults)),
             state: Mutex::new((faults, 0)),
             counts: Mutex::new(FaultCounts::default()),
         }
+    }
+
+    /// Counts a request as it arrives and takes its token from the rate limit's bucket:
+    /// false when the account's rate is exceeded.
+    pub(crate) fn admit(&self) -> bool {
+        let admitted = self
+            .bucket
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+            .is_none_or(|b| b.take(Instant::now()));
+        let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        c.requests += 1;
+        if !admitted {
+            c.rate_limited += 1;
+        }
+        admitted
+    }
+
+    /// The fixed added latency (what a rate-limited request waits before its 429).
+    pub(crate) fn fixed_latency(&self) -> Duration {
+        Duration::from_millis(
+            self.state
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .0
+                .latency_ms,
+        )
     }
 
     /// What was injected so far.
@@ -183,6 +295,7 @@ impl FaultSchedule {
     }
 
     pub(crate) fn set(&self, faults: Faults) {
+        *self.bucket.lock().unwrap_or_else(|p| p.into_inner()) = Bucket::of(&faults);
         *self.state.lock().unwrap_or_else(|p| p.into_inner()) = (faults, 0);
     }
 
@@ -292,7 +405,39 @@ mod tests {
     }
 
     #[test]
+    fn the_bucket_allows_its_burst_then_its_rate() {
+        let faults = Faults::none().rate_limit(64.0, 5);
+        let mut b = Bucket::of(&faults).expect("a bucket");
+        let t0 = b.at;
+        let first: usize = (0..20).filter(|_| b.take(t0)).count();
+        assert_eq!(first, 5);
+        // 62.5 ms later: 4 more tokens.
+        let t1 = t0 + Duration::from_micros(62_500);
+        assert_eq!((0..20).filter(|_| b.take(t1)).count(), 4);
+        // Never more than the burst, however long the pause.
+        let t2 = t1 + Duration::from_secs(60);
+        assert_eq!((0..20).filter(|_| b.take(t2)).count(), 5);
+        assert!(Bucket::of(&Faults::none()).is_none());
+        let default_burst = Bucket::of(&Faults::none().rate_limit(250.0, 0)).expect("bucket");
+        assert_eq!(default_burst.capacity, 250.0);
+    }
+
+    #[test]
+    fn the_schedule_counts_every_request_and_the_rate_limited_ones() {
+        let s = FaultSchedule::new(Faults::none().rate_limit(0.001, 3));
+        let admitted = (0..10).filter(|_| s.admit()).count();
+        assert_eq!(admitted, 3);
+        let c = s.counts();
+        assert_eq!((c.requests, c.rate_limited), (10, 7));
+        s.set(Faults::none());
+        assert!((0..10).all(|_| s.admit()));
+    }
+
+    #[test]
     fn invalid_rates_are_refused() {
+        assert!(Faults::from_json(r#"{"rate_limit": -1}"#).is_err());
+        assert!(Faults::from_json(r#"{"burst": 5}"#).is_err());
+        assert!(Faults::from_json(r#"{"rate_limit": 10, "burst": 5}"#).is_ok());
         assert!(Faults::from_json(r#"{"throttle": 1.5}"#).is_err());
         assert!(Faults::from_json(r#"{"throttle": 0.6, "server_error": 0.6}"#).is_err());
         assert!(Faults::from_json(r#"{"nope": 1}"#).is_err());

@@ -75,6 +75,11 @@ where
         }
         Err(_) => return Err(Dropped),
     };
+    // The account's rate limit applies to every request, whatever its answer would be.
+    if !shared.faults.admit() {
+        tokio::time::sleep(shared.faults.fixed_latency()).await;
+        return Ok(answers::error(&rate_exceeded()));
+    }
     if let Some(verifier) = &shared.verifier {
         let incoming = Incoming {
             method: method.as_str(),
@@ -125,7 +130,7 @@ pub(crate) fn header_pairs<B>(req: &Request<B>) -> Vec<(String, String)> {
 /// the connection before anything is done.
 fn fault_answer(fault: Fault) -> Result<Option<Response<Body>>, Dropped> {
     let error = match fault {
-        Fault::Throttle => ServiceError::new(429, "LimitExceededException", "Rate exceeded"),
+        Fault::Throttle => rate_exceeded(),
         Fault::ServerError => {
             ServiceError::new(500, "InternalServerErrorException", "Internal server error")
         }
@@ -133,6 +138,10 @@ fn fault_answer(fault: Fault) -> Result<Option<Response<Body>>, Dropped> {
         Fault::None | Fault::DropAfter => return Ok(None),
     };
     Ok(Some(answers::error(&error)))
+}
+
+fn rate_exceeded() -> ServiceError {
+    ServiceError::new(429, "LimitExceededException", "Rate exceeded")
 }
 
 fn too_large() -> ServiceError {

@@ -15,7 +15,7 @@ use hyper_util::rt::TokioIo;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
@@ -30,6 +30,10 @@ pub const MAX_MESSAGE_BYTES: usize = 128 * 1024;
 
 /// How long a closing handshake may take before the socket is dropped.
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
+
+/// How long a requested close waits for a write in progress to reach a slow client.
+const CLOSE_FLUSH_WAIT: Duration = Duration::from_secs(10);
+
 /// Most queued messages written before one flush.
 const WRITE_BATCH: usize = 64;
 
@@ -238,7 +242,10 @@ where
                     Some(Ok(Message::Text(text))) => {
                         conn.touch();
                         if shared.router.is_active() {
-                            shared.router.deliver(source.message_event(&text)).await;
+                            let answer = shared.router.deliver(source.message_event(&text)).await;
+                            if let Some(reply) = answer.reply {
+                                let _ = conn.post(Bytes::from(reply), usize::MAX, None);
+                            }
                         }
                     }
                     Some(Ok(Message::Binary(_))) => {
@@ -265,19 +272,53 @@ where
                     return close(ws, 1001, "Going away").await;
                 };
                 idle.as_mut().reset(tokio::time::Instant::now() + limits.idle_timeout);
-                tokio::select! {
-                    biased;
-                    _ = stop.changed() => return (1001, "Going away".into()),
-                    (code, reason) = conn.close_requested() => return (code, reason),
-                    written = write_batch(ws, conn, first, outbound) => {
-                        if written.is_err() {
-                            return (1006, "Connection closed abnormally".into());
-                        }
-                    }
+                match write_or_close(&mut stop, conn, ws, first, outbound).await {
+                    Written::Done => {}
+                    Written::Failed => return (1006, "Connection closed abnormally".into()),
+                    Written::Stopped => return (1001, "Going away".into()),
+                    Written::Closing(code, reason, true) => return close(ws, code, &reason).await,
+                    Written::Closing(code, reason, false) => return (code, reason),
                 }
             }
         }
     }
+}
+
+/// How a write that may be interrupted ended.
+enum Written {
+    Done,
+    Failed,
+    Stopped,
+    /// A close was requested; true when what was being written got out first (the close
+    /// frame can follow it).
+    Closing(u16, String, bool),
+}
+
+/// Writes a batch unless the gateway stops. A close requested meanwhile (DeleteConnection)
+/// lets the batch finish first, for up to [`CLOSE_FLUSH_WAIT`], so that a client slow to
+/// read still gets its close frame after the messages instead of a dropped connection.
+async fn write_or_close<S>(
+    stop: &mut watch::Receiver<bool>,
+    conn: &Conn,
+    ws: &mut WebSocketStream<S>,
+    first: Outbound,
+    outbound: &mut mpsc::UnboundedReceiver<Outbound>,
+) -> Written
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let write = write_batch(ws, conn, first, outbound);
+    tokio::pin!(write);
+    let (code, reason) = tokio::select! {
+        biased;
+        _ = stop.changed() => return Written::Stopped,
+        requested = conn.close_requested() => requested,
+        written = &mut write => {
+            return if written.is_ok() { Written::Done } else { Written::Failed };
+        }
+    };
+    let flushed = tokio::time::timeout(CLOSE_FLUSH_WAIT, &mut write).await;
+    Written::Closing(code, reason, matches!(flushed, Ok(Ok(()))))
 }
 
 /// Writes `first` and whatever else is queued (up to a batch), then flushes.

@@ -228,7 +228,7 @@ where
     V: ToNapiValue + Send + 'static,
     F: Future<Output = Result<V>> + Send + 'static,
 {
-    let (deferred, promise) = env.create_deferred()?;
+    let (settler, promise) = crate::settle::promise::<V>(env)?;
     let watch = abort.map(AbortToken::watch);
     let fut = CatchUnwind {
         inner: Box::pin(fut),
@@ -238,10 +238,7 @@ where
             Some(w) => w.run(fut).await.unwrap_or_else(|| Err(error::aborted())),
             None => fut.await,
         };
-        match out {
-            Ok(v) => deferred.resolve(move |_env| Ok(v)),
-            Err(e) => deferred.reject(e),
-        }
+        settler.settle(out);
     });
     Ok(promise)
 }

@@ -214,3 +214,55 @@ async fn a_client_that_does_not_read_gets_429_buffer_full() {
     let (_other, other) = connect(&gw, "fast").await;
     c.post_to_connection(&other, "fine").await.unwrap();
 }
+
+#[tokio::test]
+async fn a_signature_without_host_is_refused_with_403_and_the_gateway_keeps_serving() {
+    let gw = gateway().start().await.unwrap();
+    let (_ws, id) = connect(&gw, "no-host").await;
+    let url = format!("{}/@connections/{}", gw.endpoint(), id.replace('=', "%3D"));
+    let now = apigw_management_local::format_amz_date(std::time::SystemTime::now());
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={KEY}/{}/us-east-1/execute-api/aws4_request, \
+         SignedHeaders=x-amz-date, Signature={}",
+        &now[..8],
+        "0".repeat(64)
+    );
+    let http = reqwest::Client::new();
+    for _ in 0..3 {
+        let resp = http
+            .get(&url)
+            .header("x-amz-date", &now)
+            .header("authorization", &auth)
+            .send()
+            .await
+            .expect("an answer, not a dropped connection");
+        assert_eq!(resp.status().as_u16(), 403);
+        assert_eq!(
+            resp.headers()["x-amzn-ErrorType"],
+            "InvalidSignatureException"
+        );
+    }
+    client(&gw).get_connection(&id).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_credential_scope_for_another_region_is_refused_with_403() {
+    let gw = gateway().region("us-east-1").start().await.unwrap();
+    let (_ws, id) = connect(&gw, "region").await;
+    client(&gw).get_connection(&id).await.unwrap();
+    let elsewhere = Client::builder()
+        .endpoint(gw.endpoint())
+        .region("eu-west-1")
+        .credentials(Credentials::new(KEY, SECRET, None))
+        .max_attempts(1)
+        .build()
+        .unwrap();
+    let e = elsewhere.post_to_connection(&id, "x").await.unwrap_err();
+    assert_eq!(
+        (e.kind(), e.status()),
+        (ErrorKind::Forbidden, Some(403)),
+        "{e}"
+    );
+    assert_eq!(e.code(), Some("InvalidSignatureException"));
+    assert!(e.message().contains("valid region"), "{e}");
+}

@@ -120,3 +120,39 @@ async fn retries_carry_a_broadcast_through_throttling() {
         assert_eq!(next(ws).await, Some(Message::text("through")));
     }
 }
+
+#[tokio::test]
+async fn the_rate_limit_throttles_every_request_past_the_burst_whatever_its_answer() {
+    // A bucket of 5 that refills at one token per 1,000 s: 5 requests pass, then 429s.
+    let gw = gateway()
+        .faults(Faults::none().rate_limit(0.001, 5))
+        .start()
+        .await
+        .unwrap();
+    let (_ws, id) = connect(&gw, "limited").await;
+    let c = client(&gw);
+    let mut kinds = std::collections::BTreeMap::new();
+    for n in 0..12 {
+        // Live and gone ids alike: the limit is the account's, not the connection's.
+        let target = if n % 2 == 0 {
+            id.as_str()
+        } else {
+            "R29uZUdvbmVHb25lMQ="
+        };
+        let kind = match c.post_to_connection(target, "x").await {
+            Ok(_) => "delivered".to_string(),
+            Err(e) => format!("{:?}", e.kind()),
+        };
+        *kinds.entry(kind).or_insert(0) += 1;
+    }
+    let want = [("Gone", 2), ("LimitExceeded", 7), ("delivered", 3)];
+    assert_eq!(kinds, want.map(|(k, n)| (k.to_string(), n)).into());
+    let counts = gw.fault_counts();
+    assert_eq!((counts.requests, counts.rate_limited), (12, 7));
+    // A bad signature is throttled too once the bucket is empty.
+    let wrong = crate::support::client_for(&gw.endpoint(), "not-the-secret");
+    let e = wrong.get_connection(&id).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{e}");
+    gw.set_faults(Faults::none()).unwrap();
+    c.post_to_connection(&id, "x").await.unwrap();
+}

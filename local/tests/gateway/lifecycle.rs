@@ -87,12 +87,20 @@ async fn a_binary_frame_from_the_client_closes_it_with_1003() {
 
 #[tokio::test]
 async fn a_frame_over_32_kib_closes_the_client_with_1009() {
-    let gw = gateway().start().await.unwrap();
-    let (mut ws, _id) = connect(&gw, "huge").await;
-    let _ = ws.send(Message::text("a".repeat(20 * 1024))).await;
+    let (gw, events) = recording(gateway()).await;
+    let (mut ws, id) = connect(&gw, "huge").await;
+    let within = "a".repeat(20 * 1024);
+    ws.send(Message::text(within.clone())).await.unwrap();
+    // A 20 KiB frame is within the limit: it arrives whole as a $default event.
+    let arrived = events
+        .wait_for(|e| e["requestContext"]["routeKey"] == "$default")
+        .await;
+    assert_eq!(arrived["requestContext"]["connectionId"], id.as_str());
+    assert_eq!(arrived["body"], within.as_str());
     // 32 KiB frames are the limit: a 40 KiB frame is refused.
     let _ = ws.send(Message::text("a".repeat(40 * 1024))).await;
     assert_eq!(close_code(&mut ws).await, Some(1009));
+    assert_eq!(events.of("$default", &id).len(), 1);
 }
 
 #[tokio::test]
@@ -139,4 +147,43 @@ async fn stopping_the_gateway_closes_every_client() {
         "still listening"
     );
     assert!(next(&mut a).await.is_none());
+}
+
+#[tokio::test]
+async fn delete_closes_a_client_that_is_not_reading_with_1000_after_its_messages() {
+    let gw = gateway()
+        .client_buffer_bytes(256 * 1024)
+        .start()
+        .await
+        .unwrap();
+    let (mut ws, id) = connect(&gw, "not-reading").await;
+    let c = client(&gw);
+    // Fill the socket and the gateway's queue until the client's buffer is full.
+    let chunk = vec![b'x'; 128 * 1024];
+    let mut accepted = 0usize;
+    loop {
+        match c.post_to_connection(&id, chunk.clone()).await {
+            Ok(_) => accepted += 1,
+            Err(e) => {
+                assert_eq!(e.kind(), ErrorKind::LimitExceeded, "{e}");
+                break;
+            }
+        }
+        assert!(accepted < 10_000, "the client's buffer never filled");
+    }
+    c.delete_connection(&id).await.unwrap();
+    // The client starts reading only now: messages, then the close frame with 1000.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut messages = 0usize;
+    let code = loop {
+        match next(&mut ws).await {
+            Some(Message::Close(frame)) => {
+                break frame.map(|f| u16::from(f.code));
+            }
+            Some(_) => messages += 1,
+            None => break None,
+        }
+    };
+    assert_eq!(code, Some(1000), "after {messages} of {accepted} messages");
+    assert!(messages >= 1, "{messages} of {accepted}");
 }
