@@ -17,6 +17,7 @@ from ._native import (
     Client,
     Connection,
     Identity,
+    Progress,
     ResponseMetadata,
     __version__,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "Identity",
     "BroadcastResult",
     "ResponseMetadata",
+    "Progress",
     "ApiGatewayManagementError",
     "ServiceError",
     "ForbiddenException",

@@ -13,7 +13,7 @@ from ._native import AsyncClient as _Native
 TYPE_CHECKING = False  # `typing` costs milliseconds of import time
 if TYPE_CHECKING:
     from types import TracebackType
-    from typing import Any, Iterable, Mapping, Optional, Union
+    from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
     from ._native import (
         BroadcastResult,
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         CredentialsLike,
         Data,
         EndpointStyle,
+        Progress,
         ResponseMetadata,
     )
 
@@ -116,10 +117,13 @@ class AsyncClient:
         *,
         concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> BroadcastResult:
         """Sends the same message to every connection, ``concurrency`` at a time; see
-        ``Client.broadcast``."""
-        return await self._native.broadcast(connection_ids, data, concurrency=concurrency, deadline=deadline)
+        ``Client.broadcast``. ``on_progress`` runs on the core's thread, not the loop's."""
+        return await self._native.broadcast(
+            connection_ids, data, concurrency=concurrency, deadline=deadline, on_progress=on_progress
+        )
 
     async def post_many(
         self,
@@ -127,10 +131,11 @@ class AsyncClient:
         *,
         concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> BroadcastResult:
         """Sends each ``(connection_id, data)`` pair its own message; see
         ``Client.post_many``."""
-        return await self._native.post_many(items, concurrency=concurrency, deadline=deadline)
+        return await self._native.post_many(items, concurrency=concurrency, deadline=deadline, on_progress=on_progress)
 
     async def close(self) -> None:
         """Releases the connection pool; later calls raise ``RuntimeError``."""

@@ -1,7 +1,7 @@
 """Type stubs of the native extension (re-exported by ``apigw_management``)."""
 
 import datetime
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Optional, Union, final
 
@@ -60,6 +60,28 @@ class ResponseMetadata:
         attempts: int = 1,
         retry_delay: float = 0.0,
     ) -> Self: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Progress:
+    """The counts so far of a ``broadcast`` or ``post_many``, given to ``on_progress``
+    after each connection's outcome (on the core's thread)."""
+
+    @property
+    def done(self) -> int:
+        """Connections whose outcome is known."""
+    @property
+    def total(self) -> int:
+        """Connections in the call."""
+    @property
+    def delivered(self) -> int:
+        """Messages delivered."""
+    @property
+    def gone(self) -> int:
+        """Connections that answered 410."""
+    @property
+    def failed(self) -> int:
+        """Connections that failed otherwise."""
     def __eq__(self, other: object, /) -> bool: ...
 
 @final
@@ -158,6 +180,7 @@ class Client:
         *,
         concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> BroadcastResult: ...
     def post_many(
         self,
@@ -165,6 +188,7 @@ class Client:
         *,
         concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> BroadcastResult: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
@@ -227,6 +251,7 @@ class AsyncClient:
         *,
         concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> Awaitable[BroadcastResult]: ...
     def post_many(
         self,
@@ -234,6 +259,7 @@ class AsyncClient:
         *,
         concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> Awaitable[BroadcastResult]: ...
     def close(self) -> None: ...
 

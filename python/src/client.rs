@@ -239,12 +239,13 @@ macro_rules! client_class {
 
             /// Sends the same message to every connection, ``concurrency`` at a time, and
             /// returns a ``BroadcastResult`` (delivered count, gone ids, failures in input
-            /// order). ``deadline`` (seconds) bounds the whole call. Raises only for what
-            /// fails the whole call before sending (data too large, no credentials, no
-            /// region).
+            /// order). ``deadline`` (seconds) bounds the whole call; ``on_progress`` is
+            /// called with a ``Progress`` after each connection's outcome. Raises only for
+            /// what fails the whole call before sending (data too large, no credentials,
+            /// no region).
             #[pyo3(
-                signature = (connection_ids, data, *, concurrency = None, deadline = None),
-                text_signature = "($self, connection_ids, data, *, concurrency=None, deadline=None)"
+                signature = (connection_ids, data, *, concurrency = None, deadline = None, on_progress = None),
+                text_signature = "($self, connection_ids, data, *, concurrency=None, deadline=None, on_progress=None)"
             )]
             fn broadcast<'py>(
                 &self,
@@ -253,10 +254,11 @@ macro_rules! client_class {
                 data: &Bound<'py, PyAny>,
                 concurrency: Option<&Bound<'py, PyAny>>,
                 deadline: Option<&Bound<'py, PyAny>>,
+                on_progress: Option<&Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let ids = options::connection_ids(connection_ids)?;
                 let data = convert::data(data)?;
-                let opts = options::broadcast_options(py, concurrency, deadline)?;
+                let opts = options::broadcast_options(py, concurrency, deadline, on_progress)?;
                 let client = self.shared.get()?;
                 self.run(py, async move { client.broadcast(ids, data, opts).await.into() })
             }
@@ -265,8 +267,8 @@ macro_rules! client_class {
             /// its own message; the same rules as ``broadcast``. A message over the limit
             /// fails that connection only.
             #[pyo3(
-                signature = (items, *, concurrency = None, deadline = None),
-                text_signature = "($self, items, *, concurrency=None, deadline=None)"
+                signature = (items, *, concurrency = None, deadline = None, on_progress = None),
+                text_signature = "($self, items, *, concurrency=None, deadline=None, on_progress=None)"
             )]
             fn post_many<'py>(
                 &self,
@@ -274,9 +276,10 @@ macro_rules! client_class {
                 items: &Bound<'py, PyAny>,
                 concurrency: Option<&Bound<'py, PyAny>>,
                 deadline: Option<&Bound<'py, PyAny>>,
+                on_progress: Option<&Bound<'py, PyAny>>,
             ) -> PyResult<Bound<'py, PyAny>> {
                 let items = options::items(items)?;
-                let opts = options::broadcast_options(py, concurrency, deadline)?;
+                let opts = options::broadcast_options(py, concurrency, deadline, on_progress)?;
                 let client = self.shared.get()?;
                 self.run(py, async move { client.post_many(items, opts).await.into() })
             }

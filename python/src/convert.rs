@@ -465,6 +465,49 @@ pub fn broadcast_result(
     )
 }
 
+/// The counts so far of a `broadcast` or `post_many`, given to ``on_progress``.
+#[pyclass(frozen, module = "apigw_management", get_all, eq)]
+#[derive(Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// Connections whose outcome is known.
+    pub done: usize,
+    /// Connections in the call.
+    pub total: usize,
+    /// Messages delivered.
+    pub delivered: usize,
+    /// Connections that answered 410.
+    pub gone: usize,
+    /// Connections that failed otherwise.
+    pub failed: usize,
+}
+
+#[pymethods]
+impl Progress {
+    fn __repr__(&self) -> String {
+        format!(
+            "Progress(done={}, total={}, delivered={}, gone={}, failed={})",
+            self.done, self.total, self.delivered, self.gone, self.failed
+        )
+    }
+}
+
+/// Calls a Python progress callback from the core's thread. An exception it raises is
+/// reported through `sys.unraisablehook` and does not stop the broadcast.
+pub fn report_progress(f: &Py<PyAny>, p: &apigw_management::Progress) {
+    let progress = Progress {
+        done: p.done,
+        total: p.total,
+        delivered: p.delivered,
+        gone: p.gone,
+        failed: p.failed,
+    };
+    crate::exit::attach(|py| {
+        if let Err(e) = f.bind(py).call1((progress,)) {
+            e.write_unraisable(py, Some(f.bind(py)));
+        }
+    });
+}
+
 /// What a core call produced, converted to Python once the GIL is held.
 pub enum Outcome {
     Metadata(apigw_management::ResponseMetadata),

@@ -22,7 +22,7 @@ mod _native {
     #[pymodule_export]
     use crate::client::{PyAsyncClient, PyClient};
     #[pymodule_export]
-    use crate::convert::{BroadcastResult, Connection, Identity, ResponseMetadata};
+    use crate::convert::{BroadcastResult, Connection, Identity, Progress, ResponseMetadata};
     #[pymodule_export]
     use crate::testing::{PyLocalGateway, PyScriptServer};
 

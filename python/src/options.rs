@@ -283,11 +283,13 @@ pub fn items(v: &Bound<'_, PyAny>) -> PyResult<Vec<(String, Bytes)>> {
     Ok(out)
 }
 
-/// `concurrency` (a whole number; 0 is the core's error) and `deadline` (seconds).
+/// `concurrency` (a whole number; 0 is the core's error), `deadline` (seconds) and
+/// `on_progress` (a callable given a `Progress` after each connection's outcome).
 pub fn broadcast_options(
     py: Python<'_>,
     concurrency: Option<&Bound<'_, PyAny>>,
     deadline: Option<&Bound<'_, PyAny>>,
+    on_progress: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<BroadcastOptions> {
     let mut o = BroadcastOptions::default();
     if let Some(c) = concurrency.filter(|c| !c.is_none()) {
@@ -297,6 +299,19 @@ pub fn broadcast_options(
     }
     if let Some(d) = self::deadline(py, deadline)? {
         o = o.deadline(d);
+    }
+    if let Some(f) = on_progress.filter(|f| !f.is_none()) {
+        if !f.is_callable() {
+            return Err(errors::invalid_type(
+                py,
+                format!(
+                    "on_progress must be callable, not {}",
+                    convert::type_name(f)
+                ),
+            ));
+        }
+        let f = f.clone().unbind();
+        o = o.on_progress(move |p| convert::report_progress(&f, p));
     }
     Ok(o)
 }
