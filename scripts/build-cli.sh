@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the CLI as one static musl executable for a Linux target (default
-# x86_64-unknown-linux-musl; also aarch64-unknown-linux-musl): cargo profile `dist`, the
+# x86_64-unknown-linux-musl; also aarch64-unknown-linux-musl): cargo profile `release`, the
 # standard library from rustup, or here built from source (`-Zbuild-std`, Debian's
 # rust-web-src: Debian ships no prebuilt musl standard library), zig as C compiler and linker with its own musl
 # (cargo-zigbuild). Runs on any Linux of that architecture, Alpine and Lambda included.
@@ -26,7 +26,7 @@ toolchain_for "$TARGET"
 export VIRTUAL_ENV="$PWD/$VENV"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
 
-cargo zigbuild --locked "${BUILD_STD[@]}" --profile dist --target "$TARGET" -p apigw-management-cli
+cargo zigbuild --locked "${BUILD_STD[@]}" --release --target "$TARGET" -p apigw-management-cli
 mkdir -p target/cli
-cp "${CARGO_TARGET_DIR:-target}/$TARGET/dist/apigw-management" "target/cli/apigw-management-$TARGET"
+cp "${CARGO_TARGET_DIR:-target}/$TARGET/release/apigw-management" "target/cli/apigw-management-$TARGET"
 ls -l "target/cli/apigw-management-$TARGET"

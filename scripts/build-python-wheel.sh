@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the release abi3 wheel for one Linux target (default x86_64-unknown-linux-gnu;
 # also aarch64-unknown-linux-gnu) against glibc 2.17 with zig: manylinux2014, so it
-# installs on Lambda's Amazon Linux 2 (glibc 2.26) and AL2023. The profile,
-# compatibility, zig and the files shipped are pyproject.toml's [tool.maturin], so this is
-# `maturin build --release` as `maturin publish` runs it. Output: target/wheels-python/.
+# installs on Lambda's Amazon Linux 2 (glibc 2.26) and AL2023. The profile (`dist`),
+# compatibility and the files shipped are pyproject.toml's [tool.maturin], so this is
+# `maturin build --zig`. Output: target/wheels-python/.
 # Then tests/python/test_wheel.py checks each wheel's glibc needs and size.
 # Usage: scripts/build-python-wheel.sh [TARGET]
 set -euo pipefail
@@ -18,5 +18,5 @@ export VIRTUAL_ENV="$PWD/$VENV"
 export PATH="$VIRTUAL_ENV/bin:$PATH"
 arch=${TARGET%%-*}
 rm -f target/wheels-python/apigw_management-*-"manylinux"*"$arch".whl
-maturin build --release --target "$TARGET" -o target/wheels-python
+maturin build --zig --target "$TARGET" -o target/wheels-python
 ls -l target/wheels-python/

@@ -27,7 +27,7 @@ cross_toolchain() {
   ln -sf /usr/bin/rustc target/cross/bin/rustc
   ln -sf /usr/bin/rustdoc target/cross/bin/rustdoc
   export PATH="$PWD/target/cross/bin:$PATH"
-  export RUSTC=/usr/bin/rustc CARGO=/usr/bin/cargo CARGO_TARGET_DIR="$PWD/target/cross"
+  export RUSTC=/usr/bin/rustc CARGO_TARGET_DIR="$PWD/target/cross"
   unset RUSTUP_TOOLCHAIN
 }
 

@@ -135,13 +135,16 @@ impl Workers {
             "functionArn": pool.arn,
             "deadline": crate::events::epoch_millis(deadline),
         });
-        let exchange = async {
-            let line = format!("{request}\n");
-            worker.stdin.write_all(line.as_bytes()).await?;
-            worker.stdin.flush().await?;
-            worker.stdout.next_line().await
-        };
-        let answer = match tokio::time::timeout(timeout, exchange).await {
+        let line = format!("{request}\n");
+        // An idle worker that died (its pipe is closed) is replaced before the event is
+        // written: the event runs once.
+        if send(&mut worker, &line).await.is_err() {
+            worker = self.spawn(pool).await?;
+            send(&mut worker, &line)
+                .await
+                .map_err(|e| Failure::Crash(format!("the worker failed: {e}")))?;
+        }
+        let answer = match tokio::time::timeout(timeout, worker.stdout.next_line()).await {
             Err(_) => return Err(Failure::Timeout(timeout)),
             Ok(Err(e)) => return Err(Failure::Crash(format!("the worker failed: {e}"))),
             Ok(Ok(None)) => return Err(Failure::Crash("the worker exited".into())),
@@ -259,6 +262,12 @@ impl Workers {
             .kill_on_drop(true);
         cmd
     }
+}
+
+/// Writes one request line to a worker.
+async fn send(worker: &mut Worker, line: &str) -> io::Result<()> {
+    worker.stdin.write_all(line.as_bytes()).await?;
+    worker.stdin.flush().await
 }
 
 /// Prints a worker's output, each line prefixed with its function's name.

@@ -103,6 +103,12 @@ async fn default_route_handlers_reach_both_endpoint_forms_over_tls() {
     let mut got = vec![next_text(&mut ws).await, next_text(&mut ws).await];
     got.sort();
     assert_eq!(got, ["api:plain text", "domain:plain text"]);
+    ws.send(Message::text(r#"{"action":"pypost"}"#))
+        .await
+        .unwrap();
+    let mut got = vec![next_text(&mut ws).await, next_text(&mut ws).await];
+    got.sort();
+    assert_eq!(got, ["py-api", "py-domain"], "from Python");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,7 +247,10 @@ fn the_fixture_reads_as_an_api() {
     assert_eq!(t.stage, "test");
     assert_eq!(t.route_selection, "$request.body.action");
     let keys: Vec<&str> = t.routes.keys().map(String::as_str).collect();
-    assert_eq!(keys, ["$connect", "$default", "crash", "echo", "slow"]);
+    assert_eq!(
+        keys,
+        ["$connect", "$default", "crash", "echo", "pypost", "slow"]
+    );
     assert!(t.routes["echo"].responds);
     assert!(!t.routes["crash"].responds);
     let auth = t.routes["$connect"].authorizer.as_ref().unwrap();

@@ -7,7 +7,7 @@ import base64
 import json
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any, Dict, List, Set, Tuple, Union
 
 import pytest
 
@@ -43,7 +43,7 @@ ERROR_KEYS = {"kind", "code", "status", "message", "message_contains", "request_
 CONNECTION_KEYS = {"connected_at", "last_active_at", "source_ip", "user_agent"}
 
 
-def keys(v: Any, allowed: set, required: set, what: str) -> None:
+def keys(v: Any, allowed: Set[str], required: Set[str], what: str) -> None:
     """A key outside `allowed` fails the case (a typo must not be ignored), as does a
     missing one of `required`."""
     assert isinstance(v, dict), f"{what} is not an object: {v!r}"

@@ -4,8 +4,8 @@ Linux 2 has 2.26), is at most 8 MB, ships its types, and, installed with pip int
 venv, posts, describes and deletes against a local gateway. The aarch64 wheel runs under
 qemu-user in the arm64 userland of scripts/arm64-userland.sh.
 
-Under `make dist-check` (REQUIRE_ARTEFACTS=1) a missing or stale wheel fails; in
-`make test` it is skipped with the reason."""
+These run under `make dist-check` and `make dist-ci` (REQUIRE_ARTEFACTS=1), where a
+missing or stale wheel fails; `make test` skips them (the builds take minutes)."""
 
 from __future__ import annotations
 
@@ -27,18 +27,22 @@ WHEELS = ROOT / "target" / "wheels-python"
 ARM64_ROOT = ROOT / "target" / "arm64-root"
 MAX_BYTES = 8 * 1024 * 1024
 REQUIRED = os.environ.get("REQUIRE_ARTEFACTS") == "1"
+NOT_REQUIRED = "artefact checks run under make dist-check and make dist-ci"
 # What the wheel is built from: a wheel older than any of these is stale.
 SOURCES = ["core/src", "local/src", "python", "Cargo.toml", "Cargo.lock", "pyproject.toml"]
 ARCHES = ["x86_64", "aarch64"]
 
 
-def newest_source() -> float:
-    files = subprocess.run(["git", "ls-files", *SOURCES], cwd=ROOT, capture_output=True, text=True, check=True)
+def newest_source(sources: list[str] = SOURCES) -> float:
+    """The newest modification time of the tracked files under `sources`."""
+    files = subprocess.run(["git", "ls-files", *sources], cwd=ROOT, capture_output=True, text=True, check=True)
     return max((ROOT / f).stat().st_mtime for f in files.stdout.split() if (ROOT / f).exists())
 
 
 def wheel_for(arch: str) -> Path:
-    """The built wheel for `arch`; skips (fails under REQUIRE_ARTEFACTS) if missing or stale."""
+    """The built wheel for `arch`; fails if missing or stale."""
+    if not REQUIRED:
+        pytest.skip(NOT_REQUIRED)
     found = sorted(WHEELS.glob(f"apigw_management-*-abi3-*manylinux*_{arch}.whl"))
     problem = None
     if not found:
@@ -46,9 +50,7 @@ def wheel_for(arch: str) -> Path:
     elif found[-1].stat().st_mtime < newest_source():
         problem = f"{found[-1].name} is older than its sources: run scripts/build-python-wheel.sh"
     if problem:
-        if REQUIRED:
-            pytest.fail(problem)
-        pytest.skip(problem)
+        pytest.fail(problem)
     return found[-1]
 
 
