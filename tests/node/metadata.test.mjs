@@ -79,3 +79,18 @@ test("the v2 shim's response carries requestId and retryCount from the core", as
     assert.equal(response.httpResponse.statusCode, status)
   }
 })
+
+test('AWS_MAX_ATTEMPTS sets the default attempts (read by the core)', async () => {
+  const server = new ScriptServer({ responses: { [ID]: [{ status: 500 }, { status: 500 }, { status: 500 }] } })
+  const saved = process.env.AWS_MAX_ATTEMPTS
+  process.env.AWS_MAX_ATTEMPTS = '2'
+  try {
+    const c = new api.Client({ endpoint: server.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS, retryBaseDelay: 1 })
+    const e = await c.postToConnection(ID, 'x').then(() => assert.fail('resolved'), (err) => err)
+    assert.equal(e.$metadata.attempts, 2)
+  } finally {
+    if (saved === undefined) delete process.env.AWS_MAX_ATTEMPTS
+    else process.env.AWS_MAX_ATTEMPTS = saved
+    server.stop()
+  }
+})

@@ -124,3 +124,19 @@ def test_async_client_and_client_take_the_core_defaults_alike() -> None:
         with pytest.raises(am.ServiceError) as async_error:
             asyncio.run(main())
     assert sync_error.value.attempts == async_error.value.attempts == 3
+
+
+def test_aws_max_attempts_sets_the_default_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``AWS_MAX_ATTEMPTS`` (read by the core, as boto3 and SDK v3 read it) replaces the
+    default of 3; an explicit ``max_attempts`` still wins; a bad value is a ConfigError."""
+    failing = {"responses": {ID: [{"status": 500}] * 5}}
+    with ScriptServer(failing) as s:
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+        with pytest.raises(am.ServiceError) as from_env:
+            s.client(retry_base_delay=0.001).post_to_connection(ID, "x")
+        with pytest.raises(am.ServiceError) as explicit:
+            s.client(retry_base_delay=0.001, max_attempts=1).post_to_connection(ID, "x")
+        monkeypatch.setenv("AWS_MAX_ATTEMPTS", "many")
+        with pytest.raises(am.ConfigError, match="AWS_MAX_ATTEMPTS must be a whole number"):
+            s.client()
+    assert (from_env.value.attempts, explicit.value.attempts) == (2, 1)
