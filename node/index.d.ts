@@ -57,7 +57,12 @@ export interface Identity {
   userAgent: string
 }
 
-export interface Connection {
+/** What a successful call's response said besides its result (as SDK v3's `$metadata`). */
+export interface MetadataBearer {
+  $metadata: ResponseMetadata & { extendedRequestId?: string; cfId?: string }
+}
+
+export interface Connection extends MetadataBearer {
   connectedAt: Date
   lastActiveAt: Date
   identity: Identity
@@ -97,9 +102,12 @@ export declare class Client {
   readonly endpoint: string
   readonly region: string | undefined
   readonly maxPayloadBytes: number
-  postToConnection(connectionId: string, data: Data, options?: CallOptions): Promise<void>
+  /** Sends `data` to one connection as one message. */
+  postToConnection(connectionId: string, data: Data, options?: CallOptions): Promise<MetadataBearer>
+  /** Describes one connection. */
   getConnection(connectionId: string, options?: CallOptions): Promise<Connection>
-  deleteConnection(connectionId: string, options?: CallOptions): Promise<void>
+  /** Closes one connection. */
+  deleteConnection(connectionId: string, options?: CallOptions): Promise<MetadataBearer>
   broadcast(connectionIds: Iterable<string>, data: Data, options?: BroadcastOptions): Promise<BroadcastResult>
   postMany(items: Iterable<PostManyItem>, options?: BroadcastOptions): Promise<BroadcastResult>
 }
@@ -119,9 +127,13 @@ export type ErrorKind =
   | 'InvalidInput'
 
 export interface ResponseMetadata {
+  /** The HTTP status (undefined on an error raised before any response). */
   httpStatusCode?: number
+  /** The response's `x-amzn-RequestId`. */
   requestId?: string
+  /** Requests sent, the last one included. */
   attempts: number
+  /** Milliseconds waited between attempts. */
   totalRetryDelay: number
 }
 

@@ -6,7 +6,18 @@ const native = require('./native.js')
 const errors = require('./errors.js')
 const { fromNative, decode, invalidType } = errors
 
-const toUndefined = () => undefined
+/** `$metadata` as SDK v3 shapes it, from the core's metadata of the response. */
+function toMetadata(m) {
+  return {
+    httpStatusCode: m.httpStatusCode,
+    requestId: m.requestId ?? undefined,
+    extendedRequestId: undefined,
+    cfId: undefined,
+    attempts: m.attempts,
+    totalRetryDelay: m.totalRetryDelay,
+  }
+}
+const withMetadata = (m) => ({ $metadata: toMetadata(m) })
 const rethrow = (e) => {
   throw fromNative(e)
 }
@@ -184,6 +195,7 @@ function toConnection(i) {
     connectedAt: new Date(i.connectedAt),
     lastActiveAt: new Date(i.lastActiveAt),
     identity: { sourceIp: i.sourceIp, userAgent: i.userAgent },
+    $metadata: toMetadata(i.metadata),
   }
 }
 
@@ -286,7 +298,7 @@ class Client {
     return this[NATIVE].maxPayloadBytes
   }
 
-  /** PostToConnection: sends `data` to one connection as one message. */
+  /** PostToConnection: sends `data` to one connection as one message; resolves to `{ $metadata }`. */
   postToConnection(connectionId, data, options) {
     let body, signal
     try {
@@ -297,11 +309,11 @@ class Client {
       return Promise.reject(e)
     }
     const n = this[NATIVE]
-    if (!signal) return settle(() => n.post(connectionId, body), toUndefined)
-    return withSignal(signal, (t) => n.post(connectionId, body, t), toUndefined)
+    if (!signal) return settle(() => n.post(connectionId, body), withMetadata)
+    return withSignal(signal, (t) => n.post(connectionId, body, t), withMetadata)
   }
 
-  /** GetConnection: `{ connectedAt: Date, lastActiveAt: Date, identity: { sourceIp, userAgent } }`. */
+  /** GetConnection: `{ connectedAt: Date, lastActiveAt: Date, identity: { sourceIp, userAgent }, $metadata }`. */
   getConnection(connectionId, options) {
     let signal
     try {
@@ -315,7 +327,7 @@ class Client {
     return withSignal(signal, (t) => n.get(connectionId, t), toConnection)
   }
 
-  /** DeleteConnection: closes one connection. */
+  /** DeleteConnection: closes one connection; resolves to `{ $metadata }`. */
   deleteConnection(connectionId, options) {
     let signal
     try {
@@ -325,8 +337,8 @@ class Client {
       return Promise.reject(e)
     }
     const n = this[NATIVE]
-    if (!signal) return settle(() => n.delete(connectionId), toUndefined)
-    return withSignal(signal, (t) => n.delete(connectionId, t), toUndefined)
+    if (!signal) return settle(() => n.delete(connectionId), withMetadata)
+    return withSignal(signal, (t) => n.delete(connectionId, t), withMetadata)
   }
 
   /**
@@ -412,6 +424,7 @@ Object.defineProperty(module.exports, '__internal', {
     settle,
     nativeOptions,
     construct,
+    toMetadata,
     redactCredentials,
     redactConfig,
   },

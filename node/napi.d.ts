@@ -30,12 +30,12 @@ export declare class NativeClient {
   get region(): string | null
   /** The largest message this client sends. */
   get maxPayloadBytes(): number
-  /** PostToConnection. Resolves to `undefined`, or metadata with `collectMetadata`. */
-  post(connectionId: string, data: string | Uint8Array, abort?: AbortToken | undefined | null): Promise<CallMetadata | undefined>
+  /** PostToConnection. Resolves to the response's metadata. */
+  post(connectionId: string, data: string | Uint8Array, abort?: AbortToken | undefined | null): Promise<CallMetadata>
   /** GetConnection. */
   get(connectionId: string, abort?: AbortToken | undefined | null): Promise<ConnectionInfo>
-  /** DeleteConnection. Resolves to `undefined`, or metadata with `collectMetadata`. */
-  delete(connectionId: string, abort?: AbortToken | undefined | null): Promise<CallMetadata | undefined>
+  /** DeleteConnection. Resolves to the response's metadata. */
+  delete(connectionId: string, abort?: AbortToken | undefined | null): Promise<CallMetadata>
   /** The same message to every connection, in the core. */
   broadcast(connectionIds: Array<string>, data: string | Uint8Array, opts?: BatchOptions | undefined | null, onProgress?: ((progress: ProgressInfo) => void) | undefined | null, abort?: AbortToken | undefined | null): Promise<BroadcastOutcome>
   /** A message of its own to each connection (`data[i]` to `connectionIds[i]`). */
@@ -115,10 +115,12 @@ export interface BroadcastOutcome {
   failed: Array<FailedDelivery>
 }
 
-/** Metadata of a successful call (only with `collectMetadata`). */
+/** The core's metadata of a successful call's response (`$metadata` in JS). */
 export interface CallMetadata {
-  httpStatusCode?: number
+  httpStatusCode: number
+  requestId?: string
   attempts: number
+  /** Milliseconds waited between attempts. */
   totalRetryDelay: number
 }
 
@@ -142,11 +144,6 @@ export interface ClientOptions {
   proxy?: string
   clockOffset?: number
   userAgentSuffix?: string
-  /**
-   * Collects the status, attempts and retry delay of successful calls (the SDK shims
-   * report them in `$metadata`).
-   */
-  collectMetadata?: boolean
 }
 
 /** `GetConnection`'s answer; times in milliseconds since the epoch. */
@@ -155,7 +152,7 @@ export interface ConnectionInfo {
   lastActiveAt: number
   sourceIp: string
   userAgent: string
-  metadata?: CallMetadata
+  metadata: CallMetadata
 }
 
 /** One connection that failed in a broadcast; `error` is encoded as rejections are. */

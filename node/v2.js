@@ -283,7 +283,6 @@ class ApiGatewayManagementApi {
         proxy: typeof http.proxy === 'string' ? http.proxy : undefined,
         clockOffset: c.systemClockOffset || undefined,
       },
-      { collectMetadata: true },
     )
     let retryDelay = null
     if (typeof retry.customBackoff === 'function') {
@@ -329,9 +328,10 @@ class ApiGatewayManagementApi {
         throw v2Error(errors.fromNative(e), this)
       }
       const meta = operation === 'getConnection' ? r.metadata : r
-      status = meta && meta.httpStatusCode
-      retries = meta ? Math.max(0, meta.attempts - 1) : 0
+      status = meta.httpStatusCode
+      retries = meta.attempts - 1
       request.response.retryCount = retries
+      request.response.requestId = meta.requestId ?? undefined
       request.response.httpResponse.statusCode = status
       if (logger) log(logger, logLine(this, operation, params, status, started, retries))
       if (operation === 'getConnection') {

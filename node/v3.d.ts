@@ -1,5 +1,5 @@
 // Types of `apigw-management/v3`: the shapes of @aws-sdk/client-apigatewaymanagementapi.
-import type { ApiGatewayManagementError, ServiceError, ResponseMetadata } from './index'
+import type { ApiGatewayManagementError, ServiceError, MetadataBearer } from './index'
 export {
   GoneException,
   ForbiddenException,
@@ -28,9 +28,7 @@ export interface ApiGatewayManagementApiClientConfig {
   [option: string]: unknown
 }
 
-export interface MetadataBearer {
-  $metadata: ResponseMetadata & { extendedRequestId?: string; cfId?: string }
-}
+export type { MetadataBearer }
 export interface PostToConnectionCommandInput {
   ConnectionId: string | undefined
   Data: Uint8Array | string | ArrayBuffer | ArrayBufferView | undefined

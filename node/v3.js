@@ -5,7 +5,7 @@
 
 const { __internal } = require('./index.js')
 const errors = require('./errors.js')
-const { native, toData, checkSignal, withSignal, nativeOptions, construct, describe, redactConfig } = __internal
+const { native, toData, checkSignal, withSignal, nativeOptions, construct, describe, redactConfig, toMetadata } = __internal
 const { inspect } = require('node:util')
 
 const OP = Symbol('apigw-management.v3.operation')
@@ -45,18 +45,6 @@ function endpointUrl(e) {
 
 async function resolveValue(v) {
   return typeof v === 'function' ? await v() : v
-}
-
-/** Builds `$metadata` for a successful call. */
-function metadata(meta, defaultStatus) {
-  return {
-    httpStatusCode: (meta && meta.httpStatusCode) || defaultStatus,
-    requestId: undefined,
-    extendedRequestId: undefined,
-    cfId: undefined,
-    attempts: meta ? meta.attempts : 1,
-    totalRetryDelay: meta ? meta.totalRetryDelay : 0,
-  }
 }
 
 class ApiGatewayManagementApiClient {
@@ -106,7 +94,6 @@ class ApiGatewayManagementApiClient {
         maxPayloadBytes: c.maxPayloadBytes,
         retryAmbiguous: c.retryAmbiguous,
       },
-      { collectMetadata: true },
     )
     this._native = construct(() => new native.NativeClient(opts, null))
     const exp = credentials && credentials.expiration
@@ -144,13 +131,13 @@ class ApiGatewayManagementApiClient {
     const map = (r) => {
       if (op === 'get') {
         return {
-          $metadata: metadata(r.metadata, 200),
+          $metadata: toMetadata(r.metadata),
           ConnectedAt: new Date(r.connectedAt),
           Identity: { SourceIp: r.sourceIp, UserAgent: r.userAgent },
           LastActiveAt: new Date(r.lastActiveAt),
         }
       }
-      return { $metadata: metadata(r, op === 'delete' ? 204 : 200) }
+      return { $metadata: toMetadata(r) }
     }
     if (signal) return withSignal(signal, start, map)
     return start(undefined).then(map, (e) => {

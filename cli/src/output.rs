@@ -112,14 +112,11 @@ mod tests {
     #[test]
     fn connections_print_as_the_aws_cli_prints_them() {
         let t = UNIX_EPOCH + Duration::from_millis(1_795_514_400_000);
-        let c = Connection {
-            connected_at: t,
-            last_active_at: t + Duration::from_millis(1_250),
-            identity: Identity {
-                source_ip: "127.0.0.1".into(),
-                user_agent: "curl/8".into(),
-            },
-        };
+        let c = Connection::new(
+            t,
+            t + Duration::from_millis(1_250),
+            Identity::new("127.0.0.1", "curl/8"),
+        );
         let v = connection(&c);
         assert_eq!(v["ConnectedAt"], "2026-11-24T10:00:00+00:00");
         assert_eq!(v["LastActiveAt"], "2026-11-24T10:00:01.250000+00:00");

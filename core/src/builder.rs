@@ -114,7 +114,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Attempts in all, the first included (default 3; at least 1).
+    /// Attempts in all, the first included (default: `AWS_MAX_ATTEMPTS`, else 3; at
+    /// least 1).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
         self.max_attempts = Some(attempts);
         self
@@ -205,7 +206,10 @@ impl ClientBuilder {
                 self.clock_offset_ms
             )));
         }
-        let max_attempts = self.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS);
+        let max_attempts = match self.max_attempts {
+            Some(n) => n,
+            None => env_max_attempts()?.unwrap_or(DEFAULT_MAX_ATTEMPTS),
+        };
         if max_attempts == 0 {
             return Err(Error::config("max_attempts must be at least 1"));
         }
@@ -298,6 +302,21 @@ fn build_region(given: Option<String>, endpoint: &Endpoint) -> Result<Option<Str
         return Err(Error::config(format!("invalid region {r:?}")));
     }
     Ok(region)
+}
+
+/// `AWS_MAX_ATTEMPTS`, as boto3 and SDK v3 read it (attempts in all), when set.
+fn env_max_attempts() -> Result<Option<u32>> {
+    let Ok(value) = std::env::var("AWS_MAX_ATTEMPTS") else {
+        return Ok(None);
+    };
+    match value.trim() {
+        "" => Ok(None),
+        v => v.parse::<u32>().map(Some).map_err(|_| {
+            Error::config(format!(
+                "AWS_MAX_ATTEMPTS must be a whole number of attempts (got {v:?})"
+            ))
+        }),
+    }
 }
 
 /// `apigw-management/{version}`, then the suffix if any.

@@ -70,3 +70,19 @@ pub fn debug_panic() -> ! {
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The Rust blocks of the documentation (the other languages' blocks run in their
+/// suites), compiled as doctests.
+#[doc = include_str!("../../docs/getting-started-rust.md")]
+#[cfg(doctest)]
+pub struct DocsGettingStartedDoctests;
+
+/// See [`DocsGettingStartedDoctests`].
+#[doc = include_str!("../../docs/migration.md")]
+#[cfg(doctest)]
+pub struct DocsMigrationDoctests;
+
+/// See [`DocsGettingStartedDoctests`].
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ProjectReadmeDoctests;

@@ -4,8 +4,10 @@ use crate::error::{Error, ErrorKind, Result};
 use aws_smithy_types::date_time::{DateTime, Format};
 use std::time::SystemTime;
 
-/// A connection as `GetConnection` describes it.
+/// A connection as `GetConnection` describes it. It may gain fields: build one with
+/// [`Connection::new`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Connection {
     /// When the client connected (UTC).
     pub connected_at: SystemTime,
@@ -15,8 +17,10 @@ pub struct Connection {
     pub identity: Identity,
 }
 
-/// The connected client's source IP and User-Agent.
+/// The connected client's source IP and User-Agent. It may gain fields: build one with
+/// [`Identity::new`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Identity {
     /// The client's IP address.
     pub source_ip: String,
@@ -42,7 +46,40 @@ struct WireIdentity {
     user_agent: Option<String>,
 }
 
+impl Identity {
+    /// An identity (for tests and fakes; the client builds them from responses).
+    ///
+    /// ```
+    /// let who = apigw_management::Identity::new("127.0.0.1", "curl/8");
+    /// assert_eq!(who.source_ip, "127.0.0.1");
+    /// ```
+    pub fn new(source_ip: impl Into<String>, user_agent: impl Into<String>) -> Self {
+        Identity {
+            source_ip: source_ip.into(),
+            user_agent: user_agent.into(),
+        }
+    }
+}
+
 impl Connection {
+    /// A connection (for tests and fakes; the client builds them from responses).
+    ///
+    /// ```
+    /// use apigw_management::{Connection, Identity};
+    /// use std::time::{Duration, UNIX_EPOCH};
+    ///
+    /// let at = UNIX_EPOCH + Duration::from_secs(1_795_514_400);
+    /// let c = Connection::new(at, at, Identity::new("127.0.0.1", ""));
+    /// assert_eq!(c.identity.user_agent, "");
+    /// ```
+    pub fn new(connected_at: SystemTime, last_active_at: SystemTime, identity: Identity) -> Self {
+        Connection {
+            connected_at,
+            last_active_at,
+            identity,
+        }
+    }
+
     /// Parses a `GetConnection` body.
     pub(crate) fn from_json(body: &[u8]) -> Result<Connection> {
         let wire: WireConnection = serde_json::from_slice(body).map_err(|e| {

@@ -4,16 +4,16 @@
 use crate::abort::AbortToken;
 use crate::error::{self, error_json, to_napi};
 use apigw_management::{
-    AttemptInfo, BroadcastOptions, BroadcastResult, Client, ClientBuilder, Credentials,
-    EventEndpoint, Progress, RetryDelayHook,
+    BroadcastOptions, BroadcastResult, Client, ClientBuilder, Credentials, EventEndpoint, Progress,
+    ResponseMetadata, RetryDelayHook,
 };
 use bytes::Bytes;
 use napi::bindgen_prelude::*;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi_derive::napi;
 use std::future::Future;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 /// Options of the native client; `node/index.js` maps the public names onto these.
 /// Durations are milliseconds.
@@ -35,9 +35,6 @@ pub struct ClientOptions {
     pub proxy: Option<String>,
     pub clock_offset: Option<f64>,
     pub user_agent_suffix: Option<String>,
-    /// Collects the status, attempts and retry delay of successful calls (the SDK shims
-    /// report them in `$metadata`).
-    pub collect_metadata: Option<bool>,
 }
 
 /// What a retry-delay callback is given: the retry number (1 for the first retry) and
@@ -48,12 +45,25 @@ pub struct RetryInfo {
     pub error: String,
 }
 
-/// Metadata of a successful call (only with `collectMetadata`).
+/// The core's metadata of a successful call's response (`$metadata` in JS).
 #[napi(object)]
 pub struct CallMetadata {
-    pub http_status_code: Option<u32>,
+    pub http_status_code: u32,
+    pub request_id: Option<String>,
     pub attempts: u32,
+    /// Milliseconds waited between attempts.
     pub total_retry_delay: f64,
+}
+
+impl From<ResponseMetadata> for CallMetadata {
+    fn from(m: ResponseMetadata) -> Self {
+        CallMetadata {
+            http_status_code: m.status.into(),
+            request_id: m.request_id,
+            attempts: m.attempts,
+            total_retry_delay: millis(m.total_retry_delay),
+        }
+    }
 }
 
 /// `GetConnection`'s answer; times in milliseconds since the epoch.
@@ -63,7 +73,7 @@ pub struct ConnectionInfo {
     pub last_active_at: f64,
     pub source_ip: String,
     pub user_agent: String,
-    pub metadata: Option<CallMetadata>,
+    pub metadata: CallMetadata,
 }
 
 /// One connection that failed in a broadcast; `error` is encoded as rejections are.
@@ -118,50 +128,6 @@ fn owned_bytes(data: Either<String, Uint8Array>) -> Bytes {
         Either::A(s) => Bytes::from(s.into_bytes()),
         Either::B(b) => Bytes::copy_from_slice(&b),
     }
-}
-
-#[derive(Default)]
-struct CallStats {
-    status: Option<u16>,
-    attempts: u32,
-    in_attempts: Duration,
-}
-
-tokio::task_local! {
-    static CALL: Arc<Mutex<CallStats>>;
-}
-
-fn record_attempt(info: &AttemptInfo<'_>) {
-    let _ = CALL.try_with(|stats| {
-        let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
-        s.status = info.status;
-        s.attempts = info.attempt;
-        s.in_attempts += info.elapsed;
-    });
-}
-
-/// Runs `fut` with attempt statistics collected, when asked to.
-async fn with_metadata<T, F>(
-    collect: bool,
-    fut: F,
-) -> (apigw_management::Result<T>, Option<CallMetadata>)
-where
-    F: Future<Output = apigw_management::Result<T>>,
-{
-    if !collect {
-        return (fut.await, None);
-    }
-    let stats = Arc::new(Mutex::new(CallStats::default()));
-    let started = Instant::now();
-    let out = CALL.scope(stats.clone(), fut).await;
-    let s = stats.lock().unwrap_or_else(|p| p.into_inner());
-    let waited = started.elapsed().saturating_sub(s.in_attempts);
-    let meta = CallMetadata {
-        http_status_code: s.status.map(u32::from),
-        attempts: s.attempts,
-        total_retry_delay: if s.attempts > 1 { millis(waited) } else { 0.0 },
-    };
-    (out, Some(meta))
 }
 
 fn millis(d: Duration) -> f64 {
@@ -331,7 +297,6 @@ fn batch_options(
 #[napi]
 pub struct NativeClient {
     client: Client,
-    collect: bool,
 }
 
 fn builder(opts: &ClientOptions, retry_delay: Option<RetryDelayFn>) -> Result<ClientBuilder> {
@@ -379,9 +344,6 @@ fn builder(opts: &ClientOptions, retry_delay: Option<RetryDelayFn>) -> Result<Cl
     }
     if let Some(v) = &opts.user_agent_suffix {
         b = b.user_agent_suffix(v.clone());
-    }
-    if opts.collect_metadata == Some(true) {
-        b = b.on_attempt(Arc::new(record_attempt));
     }
     if let Some(f) = retry_delay {
         b = b.retry_delay_hook(retry_delay_hook(f));
@@ -452,11 +414,10 @@ impl NativeClient {
         retry_delay: Option<RetryDelayFn>,
     ) -> Result<Self> {
         let opts = opts.unwrap_or_default();
-        let collect = opts.collect_metadata == Some(true);
         let client = builder(&opts, retry_delay)?
             .build()
             .map_err(|e| to_napi(&e))?;
-        Ok(NativeClient { client, collect })
+        Ok(NativeClient { client })
     }
 
     /// A client for the API that sent a Lambda event (`eventJson` holds at least its
@@ -472,7 +433,6 @@ impl NativeClient {
         retry_delay: Option<RetryDelayFn>,
     ) -> Result<Self> {
         let opts = opts.unwrap_or_default();
-        let collect = opts.collect_metadata == Some(true);
         let event: serde_json::Value = serde_json::from_str(&event_json)
             .map_err(|e| error::local("InvalidInput", format!("the event is not JSON: {e}")))?;
         let style = if domain_name {
@@ -484,7 +444,7 @@ impl NativeClient {
             .endpoint_from_event(&event, style)
             .and_then(ClientBuilder::build)
             .map_err(|e| to_napi(&e))?;
-        Ok(NativeClient { client, collect })
+        Ok(NativeClient { client })
     }
 
     /// The endpoint URL requests go to.
@@ -505,8 +465,8 @@ impl NativeClient {
         self.client.max_payload_bytes() as f64
     }
 
-    /// PostToConnection. Resolves to `undefined`, or metadata with `collectMetadata`.
-    #[napi(catch_unwind, ts_return_type = "Promise<CallMetadata | undefined>")]
+    /// PostToConnection. Resolves to the response's metadata.
+    #[napi(catch_unwind, ts_return_type = "Promise<CallMetadata>")]
     pub fn post<'env>(
         &self,
         env: &'env Env,
@@ -516,11 +476,12 @@ impl NativeClient {
     ) -> Result<Object<'env>> {
         let client = self.client.clone();
         let body = to_bytes(data);
-        let collect = self.collect;
         spawn(env, abort, async move {
-            let (r, meta) =
-                with_metadata(collect, client.post_to_connection(&connection_id, body)).await;
-            r.map(|_| meta).map_err(|e| to_napi(&e))
+            client
+                .post_to_connection(&connection_id, body)
+                .await
+                .map(CallMetadata::from)
+                .map_err(|e| to_napi(&e))
         })
     }
 
@@ -533,22 +494,23 @@ impl NativeClient {
         abort: Option<&AbortToken>,
     ) -> Result<Object<'env>> {
         let client = self.client.clone();
-        let collect = self.collect;
         spawn(env, abort, async move {
-            let (r, metadata) = with_metadata(collect, client.get_connection(&connection_id)).await;
-            let c = r.map_err(|e| to_napi(&e))?;
+            let (c, m) = client
+                .get_connection_with_metadata(&connection_id)
+                .await
+                .map_err(|e| to_napi(&e))?;
             Ok(ConnectionInfo {
                 connected_at: epoch_millis(c.connected_at),
                 last_active_at: epoch_millis(c.last_active_at),
                 source_ip: c.identity.source_ip,
                 user_agent: c.identity.user_agent,
-                metadata,
+                metadata: m.into(),
             })
         })
     }
 
-    /// DeleteConnection. Resolves to `undefined`, or metadata with `collectMetadata`.
-    #[napi(catch_unwind, ts_return_type = "Promise<CallMetadata | undefined>")]
+    /// DeleteConnection. Resolves to the response's metadata.
+    #[napi(catch_unwind, ts_return_type = "Promise<CallMetadata>")]
     pub fn delete<'env>(
         &self,
         env: &'env Env,
@@ -556,10 +518,12 @@ impl NativeClient {
         abort: Option<&AbortToken>,
     ) -> Result<Object<'env>> {
         let client = self.client.clone();
-        let collect = self.collect;
         spawn(env, abort, async move {
-            let (r, meta) = with_metadata(collect, client.delete_connection(&connection_id)).await;
-            r.map(|_| meta).map_err(|e| to_napi(&e))
+            client
+                .delete_connection(&connection_id)
+                .await
+                .map(CallMetadata::from)
+                .map_err(|e| to_napi(&e))
         })
     }
 

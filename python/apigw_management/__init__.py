@@ -17,6 +17,8 @@ from ._native import (
     Client,
     Connection,
     Identity,
+    Progress,
+    ResponseMetadata,
     __version__,
 )
 from .exceptions import (
@@ -39,6 +41,8 @@ __all__ = [
     "Connection",
     "Identity",
     "BroadcastResult",
+    "ResponseMetadata",
+    "Progress",
     "ApiGatewayManagementError",
     "ServiceError",
     "ForbiddenException",

@@ -13,9 +13,17 @@ from ._native import AsyncClient as _Native
 TYPE_CHECKING = False  # `typing` costs milliseconds of import time
 if TYPE_CHECKING:
     from types import TracebackType
-    from typing import Any, Iterable, Mapping, Optional, Union
+    from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
-    from ._native import BroadcastResult, Connection, CredentialsLike, Data, EndpointStyle
+    from ._native import (
+        BroadcastResult,
+        Connection,
+        CredentialsLike,
+        Data,
+        EndpointStyle,
+        Progress,
+        ResponseMetadata,
+    )
 
 __all__ = ["AsyncClient"]
 
@@ -23,7 +31,8 @@ __all__ = ["AsyncClient"]
 class AsyncClient:
     """An asyncio client of the API Gateway Management API (``@connections``).
 
-    Takes the options of :class:`apigw_management.Client`; ``async with`` closes it.
+    Takes the options of :class:`apigw_management.Client` (``None`` takes the core's
+    default, as there); ``async with`` closes it.
     One client may serve many concurrent calls (it pools its HTTP connections).
     """
 
@@ -36,12 +45,12 @@ class AsyncClient:
         region: Optional[str] = None,
         credentials: Optional[CredentialsLike] = None,
         profile: Optional[str] = None,
-        max_attempts: int = 3,
-        retry_base_delay: float = 0.1,
-        retry_ambiguous: bool = True,
-        connect_timeout: float = 3.0,
-        timeout: float = 10.0,
-        max_payload_bytes: int = 131072,
+        max_attempts: Optional[int] = None,
+        retry_base_delay: Optional[float] = None,
+        retry_ambiguous: Optional[bool] = None,
+        connect_timeout: Optional[float] = None,
+        timeout: Optional[float] = None,
+        max_payload_bytes: Optional[int] = None,
         proxy: Optional[str] = None,
     ) -> None:
         self._native = _Native(
@@ -86,17 +95,19 @@ class AsyncClient:
         """The largest message this client sends."""
         return self._native.max_payload_bytes
 
-    async def post_to_connection(self, connection_id: str, data: Data) -> None:
+    async def post_to_connection(self, connection_id: str, data: Data) -> ResponseMetadata:
         """Sends ``data`` (bytes, bytearray, memoryview or str) to a connection as one
-        message. Raises ``GoneException`` when the connection is closed."""
+        message; returns its ``ResponseMetadata``. Raises ``GoneException`` when the
+        connection is closed."""
         return await self._native.post_to_connection(connection_id, data)
 
     async def get_connection(self, connection_id: str) -> Connection:
-        """Describes a connection (``connected_at``, ``last_active_at``, ``identity``)."""
+        """Describes a connection (``connected_at``, ``last_active_at``, ``identity``,
+        ``metadata``)."""
         return await self._native.get_connection(connection_id)
 
-    async def delete_connection(self, connection_id: str) -> None:
-        """Closes a connection."""
+    async def delete_connection(self, connection_id: str) -> ResponseMetadata:
+        """Closes a connection; returns its ``ResponseMetadata``."""
         return await self._native.delete_connection(connection_id)
 
     async def broadcast(
@@ -104,23 +115,27 @@ class AsyncClient:
         connection_ids: Iterable[str],
         data: Data,
         *,
-        concurrency: int = 64,
+        concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> BroadcastResult:
         """Sends the same message to every connection, ``concurrency`` at a time; see
-        ``Client.broadcast``."""
-        return await self._native.broadcast(connection_ids, data, concurrency=concurrency, deadline=deadline)
+        ``Client.broadcast``. ``on_progress`` runs on the core's thread, not the loop's."""
+        return await self._native.broadcast(
+            connection_ids, data, concurrency=concurrency, deadline=deadline, on_progress=on_progress
+        )
 
     async def post_many(
         self,
         items: Union[Iterable[tuple[str, Data]], Mapping[str, Data]],
         *,
-        concurrency: int = 64,
+        concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> BroadcastResult:
         """Sends each ``(connection_id, data)`` pair its own message; see
         ``Client.post_many``."""
-        return await self._native.post_many(items, concurrency=concurrency, deadline=deadline)
+        return await self._native.post_many(items, concurrency=concurrency, deadline=deadline, on_progress=on_progress)
 
     async def close(self) -> None:
         """Releases the connection pool; later calls raise ``RuntimeError``."""

@@ -1,7 +1,7 @@
 """Type stubs of the native extension (re-exported by ``apigw_management``)."""
 
 import datetime
-from collections.abc import Awaitable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Literal, Optional, Union, final
 
@@ -38,8 +38,56 @@ class Identity:
     def __hash__(self) -> int: ...
 
 @final
+class ResponseMetadata:
+    """What a successful call's response said besides its result."""
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status (200, or 204 for a delete)."""
+    @property
+    def request_id(self) -> Optional[str]:
+        """The response's ``x-amzn-RequestId``, when it had one."""
+    @property
+    def attempts(self) -> int:
+        """Requests sent, the successful one included."""
+    @property
+    def retry_delay(self) -> float:
+        """Seconds spent waiting between attempts."""
+    def __new__(
+        cls,
+        status_code: int,
+        request_id: Optional[str] = None,
+        attempts: int = 1,
+        retry_delay: float = 0.0,
+    ) -> Self: ...
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
+class Progress:
+    """The counts so far of a ``broadcast`` or ``post_many``, given to ``on_progress``
+    after each connection's outcome (on the core's thread)."""
+
+    @property
+    def done(self) -> int:
+        """Connections whose outcome is known."""
+    @property
+    def total(self) -> int:
+        """Connections in the call."""
+    @property
+    def delivered(self) -> int:
+        """Messages delivered."""
+    @property
+    def gone(self) -> int:
+        """Connections that answered 410."""
+    @property
+    def failed(self) -> int:
+        """Connections that failed otherwise."""
+    def __eq__(self, other: object, /) -> bool: ...
+
+@final
 class Connection:
-    """A connection as ``get_connection`` describes it (UTC datetimes)."""
+    """A connection as ``get_connection`` describes it (UTC datetimes). Equality
+    compares the connection, not ``metadata``."""
 
     @property
     def connected_at(self) -> datetime.datetime: ...
@@ -47,11 +95,15 @@ class Connection:
     def last_active_at(self) -> datetime.datetime: ...
     @property
     def identity(self) -> Identity: ...
+    @property
+    def metadata(self) -> Optional[ResponseMetadata]:
+        """The metadata of the response that described it (``None`` if built by hand)."""
     def __new__(
         cls,
         connected_at: datetime.datetime,
         last_active_at: datetime.datetime,
         identity: Identity,
+        metadata: Optional[ResponseMetadata] = None,
     ) -> Self: ...
     def __eq__(self, other: object, /) -> bool: ...
 
@@ -87,12 +139,12 @@ class Client:
         region: Optional[str] = None,
         credentials: Optional[CredentialsLike] = None,
         profile: Optional[str] = None,
-        max_attempts: int = 3,
-        retry_base_delay: float = 0.1,
-        retry_ambiguous: bool = True,
-        connect_timeout: float = 3.0,
-        timeout: float = 10.0,
-        max_payload_bytes: int = 131072,
+        max_attempts: Optional[int] = None,
+        retry_base_delay: Optional[float] = None,
+        retry_ambiguous: Optional[bool] = None,
+        connect_timeout: Optional[float] = None,
+        timeout: Optional[float] = None,
+        max_payload_bytes: Optional[int] = None,
         proxy: Optional[str] = None,
     ) -> Self: ...
     @classmethod
@@ -104,12 +156,12 @@ class Client:
         region: Optional[str] = None,
         credentials: Optional[CredentialsLike] = None,
         profile: Optional[str] = None,
-        max_attempts: int = 3,
-        retry_base_delay: float = 0.1,
-        retry_ambiguous: bool = True,
-        connect_timeout: float = 3.0,
-        timeout: float = 10.0,
-        max_payload_bytes: int = 131072,
+        max_attempts: Optional[int] = None,
+        retry_base_delay: Optional[float] = None,
+        retry_ambiguous: Optional[bool] = None,
+        connect_timeout: Optional[float] = None,
+        timeout: Optional[float] = None,
+        max_payload_bytes: Optional[int] = None,
         proxy: Optional[str] = None,
     ) -> Client: ...
     @property
@@ -118,23 +170,25 @@ class Client:
     def region(self) -> Optional[str]: ...
     @property
     def max_payload_bytes(self) -> int: ...
-    def post_to_connection(self, connection_id: str, data: Data) -> None: ...
+    def post_to_connection(self, connection_id: str, data: Data) -> ResponseMetadata: ...
     def get_connection(self, connection_id: str) -> Connection: ...
-    def delete_connection(self, connection_id: str) -> None: ...
+    def delete_connection(self, connection_id: str) -> ResponseMetadata: ...
     def broadcast(
         self,
         connection_ids: Iterable[str],
         data: Data,
         *,
-        concurrency: int = 64,
+        concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> BroadcastResult: ...
     def post_many(
         self,
         items: Union[Iterable[tuple[str, Data]], Mapping[str, Data]],
         *,
-        concurrency: int = 64,
+        concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> BroadcastResult: ...
     def close(self) -> None: ...
     def __enter__(self) -> Self: ...
@@ -156,12 +210,12 @@ class AsyncClient:
         region: Optional[str] = None,
         credentials: Optional[CredentialsLike] = None,
         profile: Optional[str] = None,
-        max_attempts: int = 3,
-        retry_base_delay: float = 0.1,
-        retry_ambiguous: bool = True,
-        connect_timeout: float = 3.0,
-        timeout: float = 10.0,
-        max_payload_bytes: int = 131072,
+        max_attempts: Optional[int] = None,
+        retry_base_delay: Optional[float] = None,
+        retry_ambiguous: Optional[bool] = None,
+        connect_timeout: Optional[float] = None,
+        timeout: Optional[float] = None,
+        max_payload_bytes: Optional[int] = None,
         proxy: Optional[str] = None,
     ) -> Self: ...
     @classmethod
@@ -173,12 +227,12 @@ class AsyncClient:
         region: Optional[str] = None,
         credentials: Optional[CredentialsLike] = None,
         profile: Optional[str] = None,
-        max_attempts: int = 3,
-        retry_base_delay: float = 0.1,
-        retry_ambiguous: bool = True,
-        connect_timeout: float = 3.0,
-        timeout: float = 10.0,
-        max_payload_bytes: int = 131072,
+        max_attempts: Optional[int] = None,
+        retry_base_delay: Optional[float] = None,
+        retry_ambiguous: Optional[bool] = None,
+        connect_timeout: Optional[float] = None,
+        timeout: Optional[float] = None,
+        max_payload_bytes: Optional[int] = None,
         proxy: Optional[str] = None,
     ) -> AsyncClient: ...
     @property
@@ -187,23 +241,25 @@ class AsyncClient:
     def region(self) -> Optional[str]: ...
     @property
     def max_payload_bytes(self) -> int: ...
-    def post_to_connection(self, connection_id: str, data: Data) -> Awaitable[None]: ...
+    def post_to_connection(self, connection_id: str, data: Data) -> Awaitable[ResponseMetadata]: ...
     def get_connection(self, connection_id: str) -> Awaitable[Connection]: ...
-    def delete_connection(self, connection_id: str) -> Awaitable[None]: ...
+    def delete_connection(self, connection_id: str) -> Awaitable[ResponseMetadata]: ...
     def broadcast(
         self,
         connection_ids: Iterable[str],
         data: Data,
         *,
-        concurrency: int = 64,
+        concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> Awaitable[BroadcastResult]: ...
     def post_many(
         self,
         items: Union[Iterable[tuple[str, Data]], Mapping[str, Data]],
         *,
-        concurrency: int = 64,
+        concurrency: Optional[int] = None,
         deadline: Optional[float] = None,
+        on_progress: Optional[Callable[[Progress], object]] = None,
     ) -> Awaitable[BroadcastResult]: ...
     def close(self) -> None: ...
 

@@ -24,8 +24,8 @@ Constructor keywords mean what they mean to boto3: ``config=Config(retries=
 {"max_attempts": n})`` counts *retries* (n + 1 attempts in all), ``total_max_attempts``
 counts attempts, ``AWS_MAX_ATTEMPTS`` too; the default is 3 attempts (botocore's
 ``standard`` mode). ``connect_timeout`` / ``read_timeout`` are seconds (defaults 3 and 10
-here, not botocore's 60). The success metadata has no ``RequestId`` (empty) and
-``RetryAttempts`` 0: the core does not report them for successful calls.
+here, not botocore's 60). Every result's ``ResponseMetadata`` (``RequestId``,
+``HTTPStatusCode``, ``RetryAttempts``) is the core's metadata of that response.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional
 
 from . import exceptions as _exc
 from ._native import Client as _Client
+from ._native import ResponseMetadata
 
 __all__ = ["client", "ApiGatewayManagementApiClient", "ClientError"]
 
@@ -181,8 +182,16 @@ def _translate(err: _exc.ServiceError, operation: str) -> ClientError:
     return translated
 
 
-def _metadata(status: int) -> Dict[str, Any]:
-    return {"RequestId": "", "HTTPStatusCode": status, "HTTPHeaders": {}, "RetryAttempts": 0}
+def _metadata(meta: Optional[ResponseMetadata]) -> Dict[str, Any]:
+    """botocore's ``ResponseMetadata`` from the core's."""
+    if meta is None:
+        return {"RequestId": "", "HTTPStatusCode": None, "HTTPHeaders": {}, "RetryAttempts": 0}
+    return {
+        "RequestId": meta.request_id or "",
+        "HTTPStatusCode": meta.status_code,
+        "HTTPHeaders": {},
+        "RetryAttempts": meta.attempts - 1,
+    }
 
 
 class _Meta:
@@ -210,10 +219,10 @@ class ApiGatewayManagementApiClient:
         if hasattr(Data, "read"):
             Data = Data.read()
         try:
-            self._native.post_to_connection(ConnectionId, Data)
+            meta = self._native.post_to_connection(ConnectionId, Data)
         except _exc.ServiceError as e:
             raise _translate(e, "PostToConnection") from None
-        return {"ResponseMetadata": _metadata(200)}
+        return {"ResponseMetadata": _metadata(meta)}
 
     def get_connection(self, *, ConnectionId: str) -> Dict[str, Any]:
         try:
@@ -224,15 +233,15 @@ class ApiGatewayManagementApiClient:
             "ConnectedAt": c.connected_at,
             "Identity": {"SourceIp": c.identity.source_ip, "UserAgent": c.identity.user_agent},
             "LastActiveAt": c.last_active_at,
-            "ResponseMetadata": _metadata(200),
+            "ResponseMetadata": _metadata(c.metadata),
         }
 
     def delete_connection(self, *, ConnectionId: str) -> Dict[str, Any]:
         try:
-            self._native.delete_connection(ConnectionId)
+            meta = self._native.delete_connection(ConnectionId)
         except _exc.ServiceError as e:
             raise _translate(e, "DeleteConnection") from None
-        return {"ResponseMetadata": _metadata(204)}
+        return {"ResponseMetadata": _metadata(meta)}
 
     def close(self) -> None:
         self._native.close()

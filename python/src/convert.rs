@@ -236,16 +236,25 @@ pub struct Connection {
     pub last_active_at: Py<PyAny>,
     /// The client's source IP and User-Agent.
     pub identity: Py<Identity>,
+    /// The response's metadata (``None`` for a `Connection` built by hand).
+    pub metadata: Option<Py<ResponseMetadata>>,
 }
 
 #[pymethods]
 impl Connection {
     #[new]
-    fn new(connected_at: Py<PyAny>, last_active_at: Py<PyAny>, identity: Py<Identity>) -> Self {
+    #[pyo3(signature = (connected_at, last_active_at, identity, metadata = None))]
+    fn new(
+        connected_at: Py<PyAny>,
+        last_active_at: Py<PyAny>,
+        identity: Py<Identity>,
+        metadata: Option<Py<ResponseMetadata>>,
+    ) -> Self {
         Connection {
             connected_at,
             last_active_at,
             identity,
+            metadata,
         }
     }
 
@@ -277,6 +286,7 @@ impl Connection {
                 me.connected_at.clone_ref(py),
                 me.last_active_at.clone_ref(py),
                 me.identity.clone_ref(py),
+                me.metadata.as_ref().map(|m| m.clone_ref(py)),
             ),
         )
             .into_pyobject(py)
@@ -287,8 +297,83 @@ fn datetime(py: Python<'_>, t: SystemTime) -> PyResult<Py<PyAny>> {
     Ok(t.into_pyobject(py)?.into_any().unbind())
 }
 
-/// The Python `Connection` for the core's.
-pub fn connection(py: Python<'_>, c: apigw_management::Connection) -> PyResult<Py<Connection>> {
+/// What a successful call's response said besides its result: ``status_code``,
+/// ``request_id`` (``x-amzn-RequestId``), ``attempts`` (requests sent, the successful one
+/// included) and ``retry_delay`` (seconds waited between attempts).
+#[pyclass(frozen, module = "apigw_management", get_all, eq)]
+#[derive(Clone, PartialEq)]
+pub struct ResponseMetadata {
+    /// The HTTP status (200, or 204 for a delete).
+    pub status_code: u16,
+    /// The response's ``x-amzn-RequestId``, when it had one.
+    pub request_id: Option<String>,
+    /// Requests sent, the successful one included.
+    pub attempts: u32,
+    /// Seconds spent waiting between attempts.
+    pub retry_delay: f64,
+}
+
+#[pymethods]
+impl ResponseMetadata {
+    #[new]
+    #[pyo3(signature = (status_code, request_id = None, attempts = 1, retry_delay = 0.0))]
+    fn new(status_code: u16, request_id: Option<String>, attempts: u32, retry_delay: f64) -> Self {
+        ResponseMetadata {
+            status_code,
+            request_id,
+            attempts,
+            retry_delay,
+        }
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        let request_id = match &self.request_id {
+            Some(r) => PyString::new(py, r).repr()?.to_string(),
+            None => "None".into(),
+        };
+        Ok(format!(
+            "ResponseMetadata(status_code={}, request_id={request_id}, attempts={}, retry_delay={})",
+            self.status_code, self.attempts, self.retry_delay
+        ))
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let me = slf.get();
+        (
+            slf.get_type(),
+            (
+                me.status_code,
+                me.request_id.clone(),
+                me.attempts,
+                me.retry_delay,
+            ),
+        )
+            .into_pyobject(slf.py())
+    }
+}
+
+/// The Python `ResponseMetadata` for the core's.
+pub fn metadata(
+    py: Python<'_>,
+    m: apigw_management::ResponseMetadata,
+) -> PyResult<Py<ResponseMetadata>> {
+    Py::new(
+        py,
+        ResponseMetadata {
+            status_code: m.status,
+            request_id: m.request_id,
+            attempts: m.attempts,
+            retry_delay: m.total_retry_delay.as_secs_f64(),
+        },
+    )
+}
+
+/// The Python `Connection` for the core's, with its response's metadata.
+pub fn connection(
+    py: Python<'_>,
+    c: apigw_management::Connection,
+    m: apigw_management::ResponseMetadata,
+) -> PyResult<Py<Connection>> {
     let identity = Py::new(
         py,
         Identity {
@@ -302,6 +387,7 @@ pub fn connection(py: Python<'_>, c: apigw_management::Connection) -> PyResult<P
             connected_at: datetime(py, c.connected_at)?,
             last_active_at: datetime(py, c.last_active_at)?,
             identity,
+            metadata: Some(metadata(py, m)?),
         },
     )
 }
@@ -379,10 +465,56 @@ pub fn broadcast_result(
     )
 }
 
+/// The counts so far of a `broadcast` or `post_many`, given to ``on_progress``.
+#[pyclass(frozen, module = "apigw_management", get_all, eq)]
+#[derive(Clone, PartialEq, Eq)]
+pub struct Progress {
+    /// Connections whose outcome is known.
+    pub done: usize,
+    /// Connections in the call.
+    pub total: usize,
+    /// Messages delivered.
+    pub delivered: usize,
+    /// Connections that answered 410.
+    pub gone: usize,
+    /// Connections that failed otherwise.
+    pub failed: usize,
+}
+
+#[pymethods]
+impl Progress {
+    fn __repr__(&self) -> String {
+        format!(
+            "Progress(done={}, total={}, delivered={}, gone={}, failed={})",
+            self.done, self.total, self.delivered, self.gone, self.failed
+        )
+    }
+}
+
+/// Calls a Python progress callback from the core's thread. An exception it raises is
+/// reported through `sys.unraisablehook` and does not stop the broadcast.
+pub fn report_progress(f: &Py<PyAny>, p: &apigw_management::Progress) {
+    let progress = Progress {
+        done: p.done,
+        total: p.total,
+        delivered: p.delivered,
+        gone: p.gone,
+        failed: p.failed,
+    };
+    crate::exit::attach(|py| {
+        if let Err(e) = f.bind(py).call1((progress,)) {
+            e.write_unraisable(py, Some(f.bind(py)));
+        }
+    });
+}
+
 /// What a core call produced, converted to Python once the GIL is held.
 pub enum Outcome {
-    None,
-    Connection(apigw_management::Connection),
+    Metadata(apigw_management::ResponseMetadata),
+    Connection(
+        apigw_management::Connection,
+        apigw_management::ResponseMetadata,
+    ),
     Broadcast(apigw_management::BroadcastResult),
     Failed(Error),
     Panicked(String),
@@ -392,8 +524,8 @@ impl Outcome {
     /// The value to return, or the exception to raise.
     pub fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match self {
-            Outcome::None => Ok(py.None()),
-            Outcome::Connection(c) => Ok(connection(py, c)?.into_any()),
+            Outcome::Metadata(m) => Ok(metadata(py, m)?.into_any()),
+            Outcome::Connection(c, m) => Ok(connection(py, c, m)?.into_any()),
             Outcome::Broadcast(r) => Ok(broadcast_result(py, r)?.into_any()),
             Outcome::Failed(e) => Err(errors::to_pyerr(py, &e)),
             Outcome::Panicked(m) => Err(errors::panic_error(py, &m)),
@@ -403,13 +535,25 @@ impl Outcome {
 
 impl From<apigw_management::Result<apigw_management::ResponseMetadata>> for Outcome {
     fn from(r: apigw_management::Result<apigw_management::ResponseMetadata>) -> Self {
-        r.map_or_else(Outcome::Failed, |_| Outcome::None)
+        r.map_or_else(Outcome::Failed, Outcome::Metadata)
     }
 }
 
-impl From<apigw_management::Result<apigw_management::Connection>> for Outcome {
-    fn from(r: apigw_management::Result<apigw_management::Connection>) -> Self {
-        r.map_or_else(Outcome::Failed, Outcome::Connection)
+impl
+    From<
+        apigw_management::Result<(
+            apigw_management::Connection,
+            apigw_management::ResponseMetadata,
+        )>,
+    > for Outcome
+{
+    fn from(
+        r: apigw_management::Result<(
+            apigw_management::Connection,
+            apigw_management::ResponseMetadata,
+        )>,
+    ) -> Self {
+        r.map_or_else(Outcome::Failed, |(c, m)| Outcome::Connection(c, m))
     }
 }
 

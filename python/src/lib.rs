@@ -11,6 +11,7 @@ mod convert;
 mod errors;
 mod exit;
 mod logs;
+mod options;
 mod testing;
 
 use pyo3::prelude::*;
@@ -21,7 +22,7 @@ mod _native {
     #[pymodule_export]
     use crate::client::{PyAsyncClient, PyClient};
     #[pymodule_export]
-    use crate::convert::{BroadcastResult, Connection, Identity};
+    use crate::convert::{BroadcastResult, Connection, Identity, Progress, ResponseMetadata};
     #[pymodule_export]
     use crate::testing::{PyLocalGateway, PyScriptServer};
 

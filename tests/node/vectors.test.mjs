@@ -175,7 +175,7 @@ function checkResult(result, error, expect) {
   }
   if (error) throw error
   if (expect.ok) {
-    assert.equal(result, undefined)
+    assert.ok([200, 204].includes(result.$metadata.httpStatusCode), JSON.stringify(result))
   } else if (expect.connection) {
     const w = expect.connection
     assert.ok(result.connectedAt instanceof Date)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+from typing import Optional
 
 import apigw_management as am
 from apigw_management import boto3_compat
@@ -36,8 +37,11 @@ async def async_usage() -> None:
         conn = await c.get_connection("id=")
         r = await c.broadcast(["a="], b"x")
         print(conn.last_active_at, r.ok)
-        task: asyncio.Task[None] = asyncio.create_task(c.delete_connection("id="))
-        await task
+        task: asyncio.Task[am.ResponseMetadata] = asyncio.create_task(c.delete_connection("id="))
+        meta = await task
+        attempts: int = meta.attempts
+        request_id: Optional[str] = conn.metadata.request_id if conn.metadata else None
+        print(attempts, request_id)
 
 
 def errors_usage(client: am.Client) -> None:
