@@ -6,6 +6,7 @@ use crate::client::{Client, Operation, Payload, ThrottleObserver};
 use crate::error::{Error, ErrorKind, Result};
 use bytes::Bytes;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
@@ -228,27 +229,48 @@ impl Client {
         if items.is_empty() {
             return Ok(BroadcastResult::default());
         }
-        self.prepare().await?;
+        // The deadline covers resolving credentials and region too.
+        let deadline = opts.deadline.map(|d| tokio::time::Instant::now() + d);
+        match deadline {
+            Some(d) => tokio::time::timeout_at(d, self.prepare())
+                .await
+                .unwrap_or_else(|_| Err(deadline_error("while credentials were resolved")))?,
+            None => self.prepare().await?,
+        }
         // The driver runs as a task of the runtime, beside the sends it spawns and the
-        // connections they use: completions then wake no thread outside the runtime.
+        // connections they use: completions then wake no thread outside the runtime. The
+        // guard aborts it when this future is dropped (the caller cancelled).
         let client = self.clone();
-        tokio::spawn(async move { client.drive(items, opts).await })
-            .await
-            .unwrap_or_else(|_| {
-                Err(Error::new(
-                    ErrorKind::Protocol,
-                    "internal error: the broadcast task failed",
-                ))
-            })
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let flag = cancelled.clone();
+        let mut task = CancelOnDrop {
+            handle: tokio::spawn(async move { client.drive(items, opts, deadline, flag).await }),
+            cancelled,
+        };
+        (&mut task.handle).await.unwrap_or_else(|_| {
+            Err(Error::new(
+                ErrorKind::Protocol,
+                "internal error: the broadcast task failed",
+            ))
+        })
     }
 
     async fn drive(
         &self,
         items: Vec<(String, Result<Payload>)>,
         opts: BroadcastOptions,
+        deadline: Option<tokio::time::Instant>,
+        cancelled: Arc<AtomicBool>,
     ) -> Result<BroadcastResult> {
         let total = items.len();
-        let deadline = opts.deadline.map(|d| tokio::time::Instant::now() + d);
+        let report = |p: &Progress| {
+            if let Some(cb) = &opts.progress
+                && !cancelled.load(Ordering::Acquire)
+            {
+                // A callback that panics loses no outcome: the call goes on without it.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(p)));
+            }
+        };
         let aimd = Arc::new(Aimd::new(opts.concurrency));
         let mut ids: Vec<String> = Vec::with_capacity(total);
         let mut outcomes: Vec<Option<Result<()>>> = Vec::with_capacity(total);
@@ -284,10 +306,20 @@ impl Client {
                     outcomes[index] = Some(o);
                     continue;
                 }
+                if cancelled.load(Ordering::Acquire) {
+                    break;
+                }
                 let client = self.clone();
                 let id = ids[index].clone();
                 let aimd = aimd.clone();
+                let cancelled = cancelled.clone();
                 let handle = tasks.spawn(async move {
+                    if cancelled.load(Ordering::Acquire) {
+                        return Err(Error::new(
+                            ErrorKind::Timeout,
+                            "the broadcast was cancelled",
+                        ));
+                    }
                     let call = client.execute(Operation::Post, &id, &payload, Some(aimd.as_ref()));
                     let result = match deadline {
                         Some(d) => match tokio::time::timeout_at(d, call).await {
@@ -319,11 +351,13 @@ impl Client {
             if let Some(index) = task_index.remove(&task) {
                 count(&mut progress, &result);
                 outcomes[index] = Some(result);
-                if let Some(cb) = &opts.progress {
-                    cb(&progress);
+                if progress.done < total {
+                    report(&progress);
                 }
             }
         }
+        // The final report always comes, also when the last outcomes needed no request.
+        report(&progress);
         let mut out = BroadcastResult::default();
         for (id, outcome) in ids.into_iter().zip(outcomes) {
             match outcome {
@@ -340,6 +374,20 @@ impl Client {
             }
         }
         Ok(out)
+    }
+}
+
+/// A broadcast's task, aborted when the future waiting for it is dropped: no send starts
+/// and no progress report comes once the caller has cancelled.
+struct CancelOnDrop {
+    handle: tokio::task::JoinHandle<Result<BroadcastResult>>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.cancelled.store(true, Ordering::Release);
+        self.handle.abort();
     }
 }
 
