@@ -104,9 +104,11 @@ impl Payload {
     }
 }
 
-/// Something told about every throttling answer (the broadcast's concurrency control).
+/// Something told about every throttling answer (the broadcast's send rate). When it
+/// returns true it takes the message over: the call returns the 429 at once, without
+/// retrying it or spending the retry quota.
 pub(crate) trait ThrottleObserver: Send + Sync {
-    fn throttled(&self, err: &Error);
+    fn throttled(&self, err: &Error) -> bool;
 }
 
 /// Builds a [`Client`]. Every option is checked at [`build`](ClientBuilder::build), which
@@ -730,9 +732,11 @@ impl Client {
             } = failure;
             tracing::debug!(attempt, status = error.status(), error = %error.message(), "attempt failed");
             if error.kind() == ErrorKind::LimitExceeded
-                && let Some(o) = observer
+                && observer.is_some_and(|o| o.throttled(&error))
             {
-                o.throttled(&error);
+                error = error.with_retryable(true);
+                error.set_attempts(attempt, total_delay);
+                return Err(error);
             }
             if !skew_corrected
                 && is_clock_skew(&error)

@@ -34,13 +34,17 @@ mod error;
 mod model;
 mod retry;
 pub mod runtime;
+mod send_rate;
 mod signing;
 mod transport;
 
 #[cfg(test)]
 mod fuzz;
 
-pub use broadcast::{BroadcastOptions, BroadcastResult, DEFAULT_CONCURRENCY, Progress, ProgressFn};
+pub use broadcast::{
+    BroadcastOptions, BroadcastResult, DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY, Progress,
+    ProgressFn,
+};
 pub use client::{
     AttemptHook, AttemptInfo, BoxFuture, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_RETRY_BASE_DELAY, DEFAULT_TIMEOUT,
