@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the benchmark's artefacts, all in release and all into bench/target (never into
-# the project's own target/ or node/): the Rust row programs (bench/rust), the project's
-# Python wheel (maturin, installed into bench/venv/main) and its Node addon (`napi build
-# --release`, packaged with node/*.js into bench/target/npm/apigw-management).
+# Builds the benchmark's artefacts: the Rust row programs (bench/rust, release, into
+# bench/target), and what users install: the shipped wheel and npm package, built by the
+# project's dist scripts (scripts/build-python-wheel.sh, scripts/build-node-addon.sh: the
+# dist profile, glibc 2.17), the wheel installed into bench/venv/main and the package
+# (`npm pack`) unpacked into bench/target/npm/apigw-management.
 # A binding that does not build yet is recorded in bench/target/build-status.json and its
 # rows are reported as not built; the other rows still run.
 set -uo pipefail
@@ -64,11 +65,10 @@ else
   fail[cli]="not built: cli/ not in the checkout yet"
 fi
 
-# --- Python: a release wheel of the project, installed into the bench venv -------------
+# --- Python: the shipped wheel, installed into the bench venv ---------------------------
 if [ -f "$ROOT/pyproject.toml" ] && [ -f "$ROOT/python/Cargo.toml" ]; then
-  rm -rf "$TARGET/wheels"
-  if step python "$TARGET/logs/python.log" bash -c "cd '$ROOT' && '$BENCH/venv/main/bin/maturin' build --release --locked --out '$TARGET/wheels'"; then
-    whl="$(ls "$TARGET"/wheels/*.whl 2>/dev/null | head -n 1)"
+  if step python "$TARGET/logs/python.log" bash "$ROOT/scripts/build-python-wheel.sh"; then
+    whl="$(ls "$ROOT"/target/wheels-python/apigw_management-*"$(uname -m)".whl 2>/dev/null | head -n 1)"
     step python "$TARGET/logs/python-install.log" "$BENCH/venv/main/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$whl" \
       && step python "$TARGET/logs/python-import.log" "$BENCH/venv/main/bin/python" -c "import apigw_management; apigw_management.Client; apigw_management.AsyncClient"
   fi
@@ -79,18 +79,18 @@ if [ -n "${fail[python]:-}" ]; then
   "$BENCH/venv/main/bin/python" -m pip uninstall -q -y apigw-management >/dev/null 2>&1 || true
 fi
 
-# --- Node: a release addon with the package's JS files ----------------------------------
+# --- Node: the shipped addon, packed as npm publishes it and unpacked -------------------
 PKG="$TARGET/npm/apigw-management"
 if [ -f "$ROOT/package.json" ] && [ -f "$ROOT/node/Cargo.toml" ]; then
-  rm -rf "$TARGET/npm-build"
-  mkdir -p "$TARGET/npm-build"
-  if step node "$TARGET/logs/node.log" "$BENCH/js/node_modules/.bin/napi" build --release \
-      --manifest-path "$ROOT/node/Cargo.toml" --package-json-path "$ROOT/package.json" \
-      --output-dir "$TARGET/npm-build" --no-js --dts napi.d.ts --no-dts-cache -- --locked; then
-    rm -rf "$PKG"; mkdir -p "$PKG/node"
-    cp "$ROOT/package.json" "$PKG/"
-    for f in "$ROOT"/node/*.js "$ROOT"/node/*.mjs "$ROOT"/node/*.d.ts; do [ -f "$f" ] && cp "$f" "$PKG/node/"; done
-    cp "$TARGET"/npm-build/*.node "$PKG/node/apigw-management.node"
+  rm -rf "$TARGET/npm" "$TARGET/npm-pack"
+  mkdir -p "$TARGET/npm" "$TARGET/npm-pack"
+  if step node "$TARGET/logs/node.log" bash "$ROOT/scripts/build-node-addon.sh" \
+      && step node "$TARGET/logs/node-pack.log" bash "$ROOT/scripts/pack-npm.sh"; then
+    # The main package, and beside it (where `require` finds it) the linux-x64-gnu one.
+    tar -xzf "$ROOT"/target/npm/apigw-management-[0-9]*.tgz -C "$TARGET/npm" && mv "$TARGET/npm/package" "$PKG"
+    mkdir -p "$TARGET/npm/node_modules"
+    tar -xzf "$ROOT"/target/npm/apigw-management-linux-x64-gnu-*.tgz -C "$TARGET/npm" \
+      && mv "$TARGET/npm/package" "$TARGET/npm/node_modules/apigw-management-linux-x64-gnu"
     step node "$TARGET/logs/node-require.log" node -e "const m=require('$PKG'); if(!m.Client) throw new Error('no Client export')" || rm -rf "$PKG"
   fi
 else

@@ -11,12 +11,17 @@ Standard library only. What it does, in order:
 4. load rounds: every row in a fresh process pinned to CPU 1, WARMUP unmeasured calls then
    N measured ones, row order rotated each round; the sink's stub_status counter must grow
    by exactly WARMUP + N;
+   Every load run is made twice, over plain HTTP and over HTTPS (the sink's TLS port,
+   a certificate from a CA this run generates, trusted through each client's usual
+   setting on top of the platform's roots);
 5. cold rounds: a fresh process per row, from exec to one post done, credentials from
-   the environment through each client's default chain;
-6. a wire check: N=200 per row against the sink's logging port (ids, SigV4, bodies);
-7. scale: a broadcast to many live WebSocket connections on the local gateway
+   the environment through each client's default chain; over HTTP and over HTTPS;
+6. the latency run: every row posts 10,000 messages to a sink that answers after 20 ms
+   (the project's scripted server, one per row), with the row's own concurrency;
+7. a wire check: N=200 per row against the sink's logging port (ids, SigV4, bodies);
+8. scale: a broadcast to many live WebSocket connections on the local gateway
    (bench/scale.py), when the gateway exists;
-8. writes bench/RESULTS.md, bench/results.svg and bench/target/results.json.
+9. writes bench/RESULTS.md, bench/results.svg and bench/target/results.json.
 """
 
 from __future__ import annotations
@@ -188,6 +193,56 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# --- TLS ------------------------------------------------------------------------------
+
+SYSTEM_ROOTS = "/etc/ssl/certs/ca-certificates.crt"
+
+
+class Tls:
+    """A CA generated for this run (openssl, RSA 2048 as execute-api's chain) and a
+    certificate for 127.0.0.1 it signs; `bundle` is the platform's roots plus that CA, so
+    that a client loading it pays for the same roots as in production."""
+
+    def __init__(self):
+        self.dir = os.path.join(TARGET, "run", "tls")
+        shutil.rmtree(self.dir, ignore_errors=True)
+        os.makedirs(self.dir)
+        d = self.dir
+
+        def ssl(*args):
+            subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+        ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+            "-days", "2", "-subj", "/CN=apigw-management bench CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        with open(os.path.join(d, "server.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"
+                    "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n")
+        ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
+            "-subj", "/CN=127.0.0.1")
+        ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-set_serial", "2",
+            "-days", "2", "-extfile", "server.ext", "-out", "server.pem")
+        self.ca = os.path.join(d, "ca.pem")
+        self.bundle = os.path.join(d, "bundle.pem")
+        with open(SYSTEM_ROOTS) as f:
+            roots = f.read()
+        with open(self.ca) as f:
+            ca = f.read()
+        with open(self.bundle, "w") as f:
+            f.write(roots + ("" if roots.endswith("\n") else "\n") + ca)
+        self.system_roots = roots.count("BEGIN CERTIFICATE")
+
+    def env(self, row: "Row") -> dict:
+        """Each client's usual setting: the JavaScript SDKs add NODE_EXTRA_CA_CERTS to
+        Node's own roots; boto3 and aiobotocore read AWS_CA_BUNDLE; ours (every language)
+        and aws-sdk-rust read SSL_CERT_FILE through the platform's root loading."""
+        if row.lang == "node" and not row.ours:
+            return {"NODE_EXTRA_CA_CERTS": self.ca}
+        if row.lang == "python" and not row.ours:
+            return {"AWS_CA_BUNDLE": self.bundle}
+        return {"SSL_CERT_FILE": self.bundle}
+
+
 # --- host load ------------------------------------------------------------------------
 
 
@@ -242,15 +297,16 @@ def sample_idle(seconds=3.0) -> dict:
 
 
 class Sink:
-    def __init__(self):
+    def __init__(self, tls: Tls):
         self.run = os.path.join(TARGET, "run", "nginx")
         shutil.rmtree(self.run, ignore_errors=True)
         os.makedirs(os.path.join(self.run, "tmp"), exist_ok=True)
-        self.port, self.wire_port = free_port(), free_port()
+        self.port, self.wire_port, self.tls_port = free_port(), free_port(), free_port()
         with open(os.path.join(BENCH, "sink", "nginx.conf.in")) as f:
             conf = f.read()
         conf = conf.replace("@RUN@", self.run).replace("@PORT@", str(self.port)).replace(
-            "@WIRE_PORT@", str(self.wire_port))
+            "@WIRE_PORT@", str(self.wire_port)).replace("@TLS_PORT@", str(self.tls_port)).replace(
+            "@TLS_DIR@", tls.dir)
         self.conf = os.path.join(self.run, "nginx.conf")
         with open(self.conf, "w") as f:
             f.write(conf)
@@ -268,6 +324,7 @@ class Sink:
             raise SystemExit(f"nginx did not start; see {self.run}/error.log")
         self.endpoint = f"http://127.0.0.1:{self.port}/prod"
         self.wire_endpoint = f"http://127.0.0.1:{self.wire_port}/prod"
+        self.tls_endpoint = f"https://127.0.0.1:{self.tls_port}/prod"
         self.wire_log = os.path.join(self.run, "wire.log")
 
     def requests(self) -> int:
@@ -348,29 +405,116 @@ def ceiling(sink: Sink, seconds: int) -> dict:
             "sink_requests": after - before - 1, "seconds": seconds}
 
 
-def load_run(row: Row, sink: Sink, n: int, warmup: int, endpoint=None) -> dict:
+def endpoint_env(row: Row, sink: Sink, proto: str, tls: Tls | None) -> tuple[str, dict]:
+    """The endpoint and environment of one run: `http` (the load port), `https` (the TLS
+    port, the run's CA trusted through the row's usual setting) or `wire` (logging port)."""
     env = client_env()
     env.update(row.env)
+    if proto == "https":
+        env.update(tls.env(row))
+        return sink.tls_endpoint, env
+    return (sink.wire_endpoint if proto == "wire" else sink.endpoint), env
+
+
+def load_run(row: Row, sink: Sink, n: int, warmup: int, proto="http", tls=None) -> dict:
+    endpoint, env = endpoint_env(row, sink, proto, tls)
     before = sink.requests()
-    res = run_one(row.cmd + ["load", endpoint or sink.endpoint, n, warmup, row.inflight], env,
-                  timeout=300)
+    res = run_one(row.cmd + ["load", endpoint, n, warmup, row.inflight], env, timeout=300)
     after = sink.requests()
     res["sink_requests"] = after - before - 1
+    res["proto"] = proto
     res["verified"] = (res.get("rc") == 0 and res.get("ok") == n and res.get("errors") == 0
-                       and (endpoint is not None or res["sink_requests"] == n + warmup))
+                       and (proto == "wire" or res["sink_requests"] == n + warmup))
     if res.get("ok") is not None and res.get("wall_s"):
         res["req_s"] = n / res["wall_s"]
         res["cpu_us_per_req"] = res["cpu_s"] / n * 1e6
     return res
 
 
-def cold_run(row: Row, sink: Sink) -> dict:
-    env = client_env()
-    env.update(row.env)
-    res = run_one(row.cmd + ["cold", sink.endpoint], env, timeout=60)
+def cold_run(row: Row, sink: Sink, proto="http", tls=None) -> dict:
+    endpoint, env = endpoint_env(row, sink, proto, tls)
+    res = run_one(row.cmd + ["cold", endpoint], env, timeout=60)
+    res["proto"] = proto
     if "ready_ns" in res:
         res["cold_ms"] = (int(res["ready_ns"]) - res["t0_ns"]) / 1e6
     return res
+
+
+LATENCY_MS = 20
+
+
+def latency_run(row: Row, n: int, warmup: int) -> dict:
+    """N posts to the project's scripted server answering every request after 20 ms
+    (pinned to the sink's CPU, a fresh one per row, signatures not checked); verified by
+    the requests it reports when stopped."""
+    cli = os.path.join(RUST_BIN, "apigw-management")
+    script = os.path.join(TARGET, "run", "latency-script.json")
+    with open(script, "w") as f:
+        json.dump({"responses": {"*": [{"status": 200, "delay_ms": LATENCY_MS}]}}, f)
+    out_path = os.path.join(TARGET, "run", "latency-server.out")
+    with open(out_path, "w") as out:
+        srv = subprocess.Popen(["taskset", "-c", SINK_CPU, cli, "--output", "json", "local", "--port", "0",
+                                "--no-verify", "--script", script], stdout=out, stderr=subprocess.STDOUT)
+    try:
+        endpoint = None
+        for _ in range(200):
+            with open(out_path) as f:
+                first = f.readline()
+            if first.endswith("\n"):
+                endpoint = json.loads(first)["endpoint_url"]
+                break
+            if srv.poll() is not None:
+                break
+            time.sleep(0.05)
+        if endpoint is None:
+            return {"rc": None, "verified": False, "first_error": "the scripted server did not start"}
+        env = client_env()
+        env.update(row.env)
+        res = run_one(row.cmd + ["load", endpoint, n, warmup, row.inflight], env, timeout=600)
+    finally:
+        srv.terminate()
+        try:
+            srv.wait(10)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+    with open(out_path) as f:
+        lines = f.read().splitlines()
+    try:
+        served = len(json.loads(lines[-1]))
+    except (ValueError, IndexError, TypeError):
+        served = None
+    res["sink_requests"] = served
+    res["verified"] = (res.get("rc") == 0 and res.get("ok") == n and res.get("errors") == 0
+                       and served == n + warmup)
+    if res.get("ok") is not None and res.get("wall_s"):
+        res["req_s"] = n / res["wall_s"]
+        res["cpu_us_per_req"] = res["cpu_s"] / n * 1e6
+    return res
+
+
+FLOORS = [
+    ("py-threads", "ThreadPoolExecutor(32), a GIL-releasing no-op (`time.sleep(0)`)", "floor-threads", 32),
+    ("py-async", "64 coroutines awaiting futures resolved in batches by the loop", "floor-async", 64),
+    ("node", "64 promise workers awaiting `setImmediate`", "floor", 64),
+]
+
+
+def concurrency_floors(n: int, runs: int) -> list[dict]:
+    """What each per-call row's own concurrency costs with no client at all (pinned to
+    the clients' CPU): the part of its CPU µs/msg no binding can remove."""
+    out = []
+    for key, what, mode_row, conc in FLOORS:
+        if key.startswith("py"):
+            cmd = [VENV_MAIN, os.path.join(BENCH, "py", "row.py"), mode_row, "floor", n, conc]
+        else:
+            cmd = ["node", os.path.join(BENCH, "js", "row.js"), "floor", "floor", n, conc]
+        cpus = []
+        for _ in range(runs):
+            r = run_one(cmd, client_env(), timeout=120)
+            if r.get("ok") == n:
+                cpus.append(r["cpu_s"] / n * 1e6)
+        out.append({"row": key, "what": what, "cpu_us_per_msg": med(cpus), "runs": len(cpus)})
+    return out
 
 
 def floor_run() -> float:
@@ -382,7 +526,7 @@ def floor_run() -> float:
 def wire_check(row: Row, sink: Sink, n=200) -> dict:
     """N posts, no warm-up, against the logging port: what is on the wire."""
     start = os.path.getsize(sink.wire_log) if os.path.exists(sink.wire_log) else 0
-    res = load_run(row, sink, n, 0, endpoint=sink.wire_endpoint)
+    res = load_run(row, sink, n, 0, proto="wire")
     time.sleep(0.2)  # nginx writes its log line after the response
     with open(sink.wire_log) as f:
         f.seek(start)
@@ -529,6 +673,8 @@ def main():
     ap.add_argument("--cold-runs", type=int)
     ap.add_argument("--wrk-seconds", type=int)
     ap.add_argument("--no-scale", action="store_true")
+    ap.add_argument("--no-tls", action="store_true", help="plain HTTP rows only")
+    ap.add_argument("--latency-n", type=int, help="messages per row in the 20 ms latency run (0: skip it)")
     ap.add_argument("--head", action="store_true", help="(run.sh) build the project from its last commit")
     ap.add_argument("--scale-connections", type=int)
     ap.add_argument("--out", default=BENCH, help="where RESULTS.md and results.svg go")
@@ -541,7 +687,10 @@ def main():
     cold_runs = a.cold_runs or (3 if q else 5)
     wrk_s = a.wrk_seconds or (3 if q else 10)
     scale_n = a.scale_connections or (1000 if q else 10000)
+    latency_n = a.latency_n if a.latency_n is not None else (2000 if q else 10000)
+    protos = ["http"] if a.no_tls else ["http", "https"]
     started = time.time()
+    load_avg_start = os.getloadavg()
     os.makedirs(os.path.join(TARGET, "run"), exist_ok=True)
 
     all_rows = rows()
@@ -557,7 +706,8 @@ def main():
     log("sampling host load (3 s, nothing of ours running)")
     idle_before = sample_idle()
     log(f"host busy: {idle_before['busy_pct_of_one_core']}% of one core; top: {idle_before['top']}")
-    sink = Sink()
+    tls = Tls()
+    sink = Sink(tls)
     log(f"sink: nginx on 127.0.0.1:{sink.port} (wire log on {sink.wire_port})")
     runs_log = []
     ceilings = []
@@ -567,12 +717,13 @@ def main():
         # Load rounds.
         for rnd in range(runs):
             for row in rotate(live, rnd):
-                res = load_run(row, sink, n, warmup)
-                res.update(kind="load", row=row.key, run=rnd + 1)
-                runs_log.append(res)
-                log(f"load {rnd + 1}/{runs} {row.key}: {res.get('req_s', 0):.0f} req/s, "
-                    f"{res.get('cpu_us_per_req', 0):.1f} µs CPU/req, ok={res.get('ok')} "
-                    f"sink={res['sink_requests']} {'' if res['verified'] else 'NOT VERIFIED: ' + str(res.get('first_error', ''))[:200]}")
+                for proto in protos:
+                    res = load_run(row, sink, n, warmup, proto, tls)
+                    res.update(kind="load", row=row.key, run=rnd + 1)
+                    runs_log.append(res)
+                    log(f"load {rnd + 1}/{runs} {row.key} {proto}: {res.get('req_s', 0):.0f} req/s, "
+                        f"{res.get('cpu_us_per_req', 0):.1f} µs CPU/req, ok={res.get('ok')} "
+                        f"sink={res['sink_requests']} {'' if res['verified'] else 'NOT VERIFIED: ' + str(res.get('first_error', ''))[:200]}")
             if runs > 2 and rnd == runs // 2 - 1 and not q:
                 log(f"ceiling: wrk {wrk_s} s")
                 ceilings.append(("between load rounds", ceiling(sink, wrk_s)))
@@ -581,14 +732,16 @@ def main():
             ceilings.append(("after the rows", ceiling(sink, wrk_s)))
         # Cold rounds: one unmeasured pass first (page cache, .pyc files).
         for row in live:
-            cold_run(row, sink)
+            for proto in protos:
+                cold_run(row, sink, proto, tls)
         floors = []
         for rnd in range(cold_runs):
             floors.append(floor_run())
             for row in rotate(live, rnd):
-                res = cold_run(row, sink)
-                res.update(kind="cold", row=row.key, run=rnd + 1)
-                runs_log.append(res)
+                for proto in protos:
+                    res = cold_run(row, sink, proto, tls)
+                    res.update(kind="cold", row=row.key, run=rnd + 1)
+                    runs_log.append(res)
             log(f"cold round {rnd + 1}/{cold_runs} done")
         # What is on the wire.
         wire = {}
@@ -597,6 +750,25 @@ def main():
         log("wire check done")
     finally:
         sink.stop()
+
+    # The latency run: a sequential row would take N × 20 ms (boto3's concurrent form is
+    # its 32-thread row).
+    latency = {"n": latency_n, "ms": LATENCY_MS, "skipped": {}}
+    if latency_n:
+        if not os.path.exists(os.path.join(RUST_BIN, "apigw-management")):
+            latency["error"] = "the CLI (its scripted server) is not built"
+        for row in live if "error" not in latency else []:
+            if row.inflight <= 1:
+                latency["skipped"][row.key] = f"sequential: {latency_n} × {LATENCY_MS} ms"
+                continue
+            res = latency_run(row, latency_n, min(warmup, 64))
+            res.update(kind="latency", row=row.key, run=1, proto="http")
+            runs_log.append(res)
+            log(f"latency {row.key}: {res.get('wall_s', 0):.2f} s, {res.get('cpu_us_per_req', 0):.1f} µs CPU/msg, "
+                f"ok={res.get('ok')} served={res.get('sink_requests')} {'' if res['verified'] else 'NOT VERIFIED: ' + str(res.get('first_error', ''))[:200]}")
+
+    floors_conc = concurrency_floors(n, runs)
+    log("concurrency floors: " + ", ".join(f"{f['row']} {f['cpu_us_per_msg'] or 0:.1f} µs" for f in floors_conc))
 
     # Scale.
     scale = None
@@ -618,7 +790,11 @@ def main():
         "elapsed_s": round(finished - started),
         "command": a.command + (" --quick" if q and "--quick" not in a.command else ""),
         "params": {"n": n, "warmup": warmup, "runs": runs, "cold_runs": cold_runs,
-                   "wrk_seconds": wrk_s, "quick": q},
+                   "wrk_seconds": wrk_s, "quick": q, "protos": protos},
+        "tls": {"system_roots": tls.system_roots, "roots_file": SYSTEM_ROOTS},
+        "latency": latency,
+        "concurrency_floors": floors_conc,
+        "load_avg_start": load_avg_start,
         "machine": machine(),
         "idle_before": idle_before, "idle_after": idle_after,
         "ceilings": ceilings,

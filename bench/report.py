@@ -30,8 +30,9 @@ def spread(xs, digits=0):
     return f"{fmt(min(xs), digits)} – {fmt(max(xs), digits)}"
 
 
-def summarize(data: dict) -> list[dict]:
-    runs = data["runs"]
+def summarize(data: dict, proto: str = "http") -> list[dict]:
+    """Medians per row of the load and cold runs over one protocol (`http`, `https`)."""
+    runs = [x for x in data["runs"] if x.get("proto", "http") == proto]
     floor = med(data.get("floors_ms") or [])
     out = []
     for r in data["rows"]:
@@ -74,6 +75,132 @@ def target_mark(value, target):
     return f"≤ {target:g} {'✅' if value <= target else '❌ missed'}"
 
 
+def _by_key(rows):
+    return {s["row"]["key"]: s for s in rows if not s["row"].get("skip")}
+
+
+def _ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def tls_section(L, rows, tls_rows, data):
+    """The TLS figures beside the plain-HTTP ones."""
+    t = _by_key(tls_rows)
+    L.append("")
+    L.append("## Over TLS")
+    L.append("")
+    L.append("Every load and cold run is made a second time against the sink's TLS port (nginx, TLS 1.2 and 1.3, "
+             "an RSA 2048 certificate for 127.0.0.1 signed by a CA the harness generates for the run). Each client "
+             f"trusts the platform's {data['tls']['system_roots']} roots ({data['tls']['roots_file']}) plus that CA "
+             "through its usual setting: `SSL_CERT_FILE` (ours in Rust, Python and Node; aws-sdk-rust), "
+             "`AWS_CA_BUNDLE` (boto3, aiobotocore), `NODE_EXTRA_CA_CERTS` (the JavaScript SDKs, on top of Node's "
+             "built-in roots). Cold start over TLS therefore includes loading the roots and a full handshake.")
+    L.append("")
+    L.append("| row | CPU µs/req HTTP | CPU µs/req TLS | TLS ÷ HTTP | req/s TLS | cold start ms HTTP | cold start ms TLS | cold TLS ÷ HTTP | peak RSS MB TLS | sink-verified TLS |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    for s in rows:
+        r = s["row"]
+        if r.get("skip") or r["key"] not in t:
+            continue
+        x = t[r["key"]]
+        cr, kr = _ratio(x["cpu"], s["cpu"]), _ratio(x["cold"], s["cold"])
+        L.append(f"| {r['label']} | {fmt(s['cpu'], 1)} | {fmt(x['cpu'], 1)} | {fmt(cr, 2)}× | {fmt(x['req_s'])} | "
+                 f"{fmt(s['cold'], 1)} | {fmt(x['cold'], 1)} | {fmt(kr, 2)}× | {fmt(x['rss'])} | "
+                 f"{x['verified']}/{len(x['loads'])} runs, cold {x['cold_ok']} |")
+
+
+def latency_section(L, data):
+    """The 20 ms run: wall time and CPU per row."""
+    lat = data.get("latency") or {}
+    if not lat.get("n"):
+        return
+    L.append("")
+    L.append(f"## Latency run: the sink answers after {lat['ms']} ms")
+    L.append("")
+    if lat.get("error"):
+        L.append(f"Not run: {escape(lat['error'])}")
+        return
+    L.append(f"Each row posts {lat['n']} messages (after up to 64 unmeasured warm-up calls) to the project's scripted "
+             f"server (`apigw-management local --script`, pinned to CPU 0, signatures not checked), which answers every "
+             f"request after {lat['ms']} ms, a same-region round trip; one run per row, plain HTTP, the row's own "
+             f"concurrency. The floor is {lat['n']} × {lat['ms']} ms ÷ in flight. **served** = requests the server "
+             "counted (warm-up included).")
+    L.append("")
+    L.append("| row | in flight | wall s | floor s | msgs/s | CPU s | CPU µs/msg | ok / errors | served | verified |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|")
+    for r in data["rows"]:
+        if r.get("skip"):
+            continue
+        if r["key"] in lat.get("skipped", {}):
+            L.append(f"| {r['label']} | {r['inflight']} | — | — | — | — | — | — | — | not run: {lat['skipped'][r['key']]} |")
+            continue
+        x = next((x for x in data["runs"] if x.get("kind") == "latency" and x.get("row") == r["key"]), None)
+        if x is None:
+            continue
+        floor = lat["n"] * lat["ms"] / 1000 / max(1, r["inflight"])
+        L.append(f"| {r['label']} | {r['inflight']} | {fmt(x.get('wall_s'), 2)} | {floor:.2f} | {fmt(x.get('req_s'))} | "
+                 f"{fmt(x.get('cpu_s'), 3)} | {fmt(x.get('cpu_us_per_req'), 1)} | {x.get('ok')} / {x.get('errors')} | "
+                 f"{x.get('sink_requests')} | {'yes' if x.get('verified') else 'NO: ' + escape(str(x.get('first_error', ''))[:120])} |")
+
+
+RATIO_TARGETS = [
+    # (row, reference row, what is compared, target)
+    ("rust", "rust-sdk", "cpu", 0.20),
+    ("py-threads", "rust", "cpu", 1.5),
+    ("py-async", "rust", "cpu", 1.5),
+    ("node", "rust", "cpu", 1.5),
+    ("py-broadcast", "rust-broadcast", "cpu", 1.1),
+    ("node-broadcast", "rust-broadcast", "cpu", 1.1),
+]
+
+
+def ratio_targets(L, rows, tls_rows, floors=()):
+    """Issue 15's targets: ratios within this run."""
+    h, t = _by_key(rows), _by_key(tls_rows)
+    L.append("")
+    L.append("## Targets (issue 15): ratios within this run")
+    L.append("")
+    L.append("| row | compared with | CPU µs/msg ratio, HTTP | ratio, TLS | target |")
+    L.append("|---|---|---|---|---|")
+    for key, ref, what, target in RATIO_TARGETS:
+        if key not in h or ref not in h:
+            continue
+        a = _ratio(h[key][what], h[ref][what])
+        b = _ratio(t[key][what], t[ref][what]) if key in t and ref in t else None
+        met = " ".join("✅" if v <= target else "❌ missed" for v in (a, b) if v is not None)
+        L.append(f"| {h[key]['row']['label']} | {h[ref]['row']['label']} | {fmt(a, 2)}× | {fmt(b, 2)}× | ≤ {target}× {met} |")
+    fl = [f for f in floors if f["row"] in h and f.get("cpu_us_per_msg")]
+    if fl and "rust" in h:
+        L.append("")
+        L.append("What each per-call row's own concurrency costs with no client (the same program, the client's call "
+                 "replaced by a no-op; pinned to the clients' CPU): the part of its CPU µs/msg no binding can remove.")
+        L.append("")
+        L.append("| row | concurrency with no client | CPU µs/msg | the row | ÷ Rust per call | the row minus it, ÷ Rust per call |")
+        L.append("|---|---|---|---|---|---|")
+        for f in fl:
+            row = h[f["row"]]
+            L.append(f"| {row['row']['label']} | {f['what']} | {fmt(f['cpu_us_per_msg'], 1)} | {fmt(row['cpu'], 1)} | "
+                     f"{fmt(_ratio(f['cpu_us_per_msg'], h['rust']['cpu']), 2)}× | "
+                     f"{fmt(_ratio(row['cpu'] - f['cpu_us_per_msg'], h['rust']['cpu']), 2)}× |")
+    if not t:
+        return
+    peers = [x["cold"] for x in t.values() if not x["row"]["ours"] and x["cold"] is not None]
+    best = min(peers) if peers else None
+    L.append("")
+    L.append(f"Cold start over TLS: each of ours ≤ 1.3× its plain-HTTP cold start, and below every peer's TLS cold start "
+             f"(the fastest peer: {fmt(best, 1)} ms).")
+    L.append("")
+    L.append("| row | cold ms HTTP | cold ms TLS | TLS ÷ HTTP | ≤ 1.3× | below every peer |")
+    L.append("|---|---|---|---|---|---|")
+    for key, x in t.items():
+        if not x["row"]["ours"] or key not in h:
+            continue
+        k = _ratio(x["cold"], h[key]["cold"])
+        below = "—" if best is None or x["cold"] is None else ("✅" if x["cold"] < best else "❌ missed")
+        L.append(f"| {x['row']['label']} | {fmt(h[key]['cold'], 1)} | {fmt(x['cold'], 1)} | {fmt(k, 2)}× | "
+                 f"{'—' if k is None else ('✅' if k <= 1.3 else '❌ missed')} | {below} |")
+
+
 def write(data: dict, out_dir: str) -> None:
     rows = summarize(data)
     limit = limit_of(data)
@@ -86,7 +213,9 @@ def write(data: dict, out_dir: str) -> None:
     L.append("# Benchmark: apigw-management beside its peers")
     L.append("")
     L.append(f"Command: `{data['command']}` (`make bench`; `make bench-quick` is `--quick`). "
-             f"Run on {data['started_utc']} (UTC), {data['elapsed_s']} s end to end.")
+             f"Run on {data['started_utc']} (UTC), {data['elapsed_s']} s end to end"
+             + (f"; load average at the start {' / '.join(f'{v:.2f}' for v in data['load_avg_start'])} (1 / 5 / 15 min, `uptime`)."
+                if data.get("load_avg_start") else "."))
     L.append("")
     L.append(f"Machine: {m['cores']} cores ({m['model']}, {m['memory']} RAM, {m['os']}, kernel {m['kernel']}).")
     ib, ia = data["idle_before"], data["idle_after"]
@@ -150,6 +279,11 @@ def write(data: dict, out_dir: str) -> None:
     L.append(f"Harness floor: the exec chain `timeout → time → taskset → /bin/true` takes {fmt(floor, 1)} ms "
              f"(median of {len(data.get('floors_ms') or [])}, one sample per cold round); it is included in every cold-start "
              "figure and subtracted in the \"cold start − floor\" column.")
+    tls_rows = summarize(data, "https")
+    if "https" in p.get("protos", []):
+        tls_section(L, rows, tls_rows, data)
+    latency_section(L, data)
+    ratio_targets(L, rows, tls_rows, data.get("concurrency_floors") or [])
     # Targets.
     L.append("")
     L.append("## Targets (issue 7)")
@@ -242,10 +376,10 @@ def write(data: dict, out_dir: str) -> None:
     L.append("")
     L.append("## All runs")
     L.append("")
-    L.append("| kind | row | run | rc | ok | errors | sink requests | wall s | req/s | CPU µs/req | max RSS MB | cold ms | import ms |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    L.append("| kind | row | protocol | run | rc | ok | errors | sink requests | wall s | req/s | CPU µs/req | max RSS MB | cold ms | import ms |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for x in data["runs"]:
-        L.append(f"| {x['kind']} | {x['row']} | {x['run']} | {x.get('rc')} | {x.get('ok')} | {x.get('errors')} | "
+        L.append(f"| {x['kind']} | {x['row']} | {x.get('proto', 'http')} | {x['run']} | {x.get('rc')} | {x.get('ok')} | {x.get('errors')} | "
                  f"{x.get('sink_requests', '')} | {fmt(x.get('wall_s'), 3)} | {fmt(x.get('req_s'))} | {fmt(x.get('cpu_us_per_req'), 1)} | "
                  f"{fmt(x.get('max_rss_mb'))} | {fmt(x.get('cold_ms'), 1)} | {fmt(x.get('import_ms'), 1)} |")
     # Versions.
@@ -271,9 +405,11 @@ def write(data: dict, out_dir: str) -> None:
 
 
 def svg(rows: list[dict], data: dict) -> str:
-    """Two horizontal bar charts: CPU µs per message and cold start ms, one bar per row."""
+    """Two horizontal bar charts, CPU µs per message and cold start ms: per row one bar
+    over plain HTTP and, when measured, one over TLS beneath it."""
+    tls = _by_key(summarize(data, "https"))
     shown = [s for s in rows if not s["row"].get("skip") and s["cpu"] is not None]
-    label_w, bar_w, gap, row_h = 300, 330, 60, 22
+    label_w, bar_w, gap, row_h = 300, 330, 60, 30 if tls else 22
     top = 70
     h = top + row_h * len(shown) + 50
     w = label_w + 2 * bar_w + gap + 40
@@ -282,29 +418,41 @@ def svg(rows: list[dict], data: dict) -> str:
            f'<text x="{w / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">apigw-management vs peers: PostToConnection, 1 KiB, {data["params"]["n"]} calls, 64 in flight (lower is better)</text>',
            f'<text x="{w / 2}" y="40" text-anchor="middle" fill="#555">{escape(data["machine"]["cores"].__str__())} cores ({escape(data["machine"]["model"])}), {escape(data["started_utc"])} UTC, medians; bench/RESULTS.md has every figure</text>']
 
+    def bars(s):
+        pairs = [(s, 1.0)]
+        if tls:
+            pairs.append((tls.get(s["row"]["key"]), 0.45))
+        return pairs
+
     def panel(x0, key, title, unit):
-        vals = [s[key] for s in shown if s[key] is not None]
+        vals = [x[key] for s in shown for x, _ in bars(s) if x and x[key] is not None]
         vmax = max(vals) if vals else 1
         out.append(f'<text x="{x0}" y="{top - 10}" font-weight="bold">{title}</text>')
+        sub = (row_h - 6) / (2 if tls else 1)
         for i, s in enumerate(shown):
-            y = top + i * row_h
-            v = s[key]
-            if v is None:
-                out.append(f'<text x="{x0}" y="{y + 14}" fill="#999">—</text>')
-                continue
-            bw = max(1.5, v / vmax * (bar_w - 70))
-            color = "#d9480f" if s["row"]["ours"] else "#868e96"
-            out.append(f'<rect x="{x0}" y="{y + 3}" width="{bw:.1f}" height="{row_h - 7}" fill="{color}"/>')
-            out.append(f'<text x="{x0 + bw + 4:.1f}" y="{y + 15}">{v:.1f} {unit}</text>')
+            for j, (x, opacity) in enumerate(bars(s)):
+                y = top + i * row_h + 2 + j * sub
+                v = x[key] if x else None
+                if v is None:
+                    out.append(f'<text x="{x0}" y="{y + sub - 2:.1f}" fill="#999" font-size="10">—</text>')
+                    continue
+                bw = max(1.5, v / vmax * (bar_w - 90))
+                color = "#d9480f" if s["row"]["ours"] else "#868e96"
+                out.append(f'<rect x="{x0}" y="{y:.1f}" width="{bw:.1f}" height="{sub - 1:.1f}" fill="{color}" fill-opacity="{opacity}"/>')
+                tag = " TLS" if j else (" HTTP" if tls else "")
+                out.append(f'<text x="{x0 + bw + 4:.1f}" y="{y + sub - 2:.1f}" font-size="10">{v:.1f} {unit}{tag}</text>')
 
     for i, s in enumerate(shown):
         y = top + i * row_h
         lbl = s["row"]["label"].replace("**", "").replace("`", "")
         weight = "bold" if s["row"]["ours"] else "normal"
-        out.append(f'<text x="{label_w - 8}" y="{y + 15}" text-anchor="end" font-weight="{weight}">{escape(lbl)}</text>')
+        out.append(f'<text x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" font-weight="{weight}">{escape(lbl)}</text>')
     panel(label_w, "cpu", "CPU µs per message (user+sys, whole process)", "µs")
     panel(label_w + bar_w + gap, "cold", "cold start ms (exec → first post done)", "ms")
-    out.append(f'<text x="{label_w}" y="{h - 15}" fill="#555">orange: this project (Rust core; Python and Node bindings) · grey: peers at pinned versions</text>')
+    legend = "orange: this project (Rust core; Python and Node bindings) · grey: peers at pinned versions"
+    if tls:
+        legend += " · solid: plain HTTP, light: TLS"
+    out.append(f'<text x="{label_w}" y="{h - 15}" fill="#555">{legend}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

@@ -4,6 +4,7 @@
 //   node row.js ROW load ENDPOINT N WARMUP CONCURRENCY
 //   node row.js ROW cold ENDPOINT
 //   node row.js ROW ids  ENDPOINT FILE CONCURRENCY
+//   node row.js floor floor N CONCURRENCY     (promise workers with no client)
 //
 // Rows: ours (Promises), ours-broadcast (the project's addon, loaded from the package
 // directory in APIGW_BENCH_NODE_PKG), sdk-v2, sdk-v3, aws-lite. Only Node's built-ins are
@@ -22,6 +23,11 @@ const cpu = () => {
   return (u.user + u.system) / 1e6
 }
 const now = () => Number(process.hrtime.bigint()) / 1e9
+/** A keep-alive agent for the endpoint's scheme (the TLS rows use https). */
+const agent = (endpoint, maxSockets) =>
+  endpoint.startsWith('https:')
+    ? new (require('node:https').Agent)({ keepAlive: true, maxSockets })
+    : new (require('node:http').Agent)({ keepAlive: true, maxSockets })
 
 /** `concurrency` promise workers pulling ids from one iterator. */
 async function workers(send, list, concurrency) {
@@ -71,10 +77,7 @@ async function makeClient(row, endpoint, concurrency, cold) {
   if (row === 'sdk-v2') {
     const AWS = require('aws-sdk')
     const opts = { endpoint }
-    if (!cold) {
-      const http = require('node:http')
-      opts.httpOptions = { agent: new http.Agent({ keepAlive: true, maxSockets: concurrency }) }
-    }
+    if (!cold) opts.httpOptions = { agent: agent(endpoint, concurrency) }
     const c = new AWS.ApiGatewayManagementApi(opts)
     return { send: (id) => c.postToConnection({ ConnectionId: id, Data: BODY }).promise() }
   }
@@ -82,8 +85,8 @@ async function makeClient(row, endpoint, concurrency, cold) {
     const { ApiGatewayManagementApiClient, PostToConnectionCommand } = require('@aws-sdk/client-apigatewaymanagementapi')
     const opts = { endpoint }
     if (!cold) {
-      const http = require('node:http')
-      opts.requestHandler = { httpAgent: new http.Agent({ keepAlive: true, maxSockets: concurrency }) }
+      const a = agent(endpoint, concurrency)
+      opts.requestHandler = endpoint.startsWith('https:') ? { httpsAgent: a } : { httpAgent: a }
     }
     const c = new ApiGatewayManagementApiClient(opts)
     return { send: (id) => c.send(new PostToConnectionCommand({ ConnectionId: id, Data: BODY })) }
@@ -99,6 +102,17 @@ async function makeClient(row, endpoint, concurrency, cold) {
 }
 
 async function main() {
+  if (mode === 'floor') {
+    // The row's concurrency with no client: promise workers awaiting a promise settled
+    // on a later turn of the loop. What a per-call row cannot go below.
+    const [n, conc] = [Number(endpoint), Number(rest[0])]
+    const send = () => new Promise((resolve) => setImmediate(resolve))
+    await workers(send, ids(0, 256), conc)
+    const c0 = cpu()
+    const t = await workers(send, ids(0, n), conc)
+    console.log(JSON.stringify({ ok: t.ok, errors: t.errors, cpu_s: cpu() - c0 }))
+    return
+  }
   if (mode === 'cold') {
     const t0 = now()
     let imported

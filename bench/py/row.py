@@ -3,6 +3,7 @@
     python row.py ROW load ENDPOINT N WARMUP CONCURRENCY
     python row.py ROW cold ENDPOINT
     python row.py ROW ids  ENDPOINT FILE CONCURRENCY
+    python row.py floor-threads|floor-async floor N CONCURRENCY   (no client)
 
 Rows: ours-threads, ours-async, ours-broadcast (apigw_management), boto3-seq,
 boto3-threads, aiobotocore. Only the standard library is imported before the row's own
@@ -149,8 +150,53 @@ def boto3_run(client, id_list, concurrency):
 # --- the three modes --------------------------------------------------------------------
 
 
+def floor(row, n, conc):
+    """The row's concurrency with no client: ThreadPoolExecutor(conc) over a call that
+    releases the GIL (`time.sleep(0)`), or `conc` coroutines awaiting a future the loop
+    resolves in batches (as the AsyncClient's are). What a per-call row cannot go below."""
+    if row == "floor-threads":
+
+        class NoClient:
+            def post_to_connection(self, i, data):
+                time.sleep(0)
+
+        ours_threads(NoClient(), ids(0, 256), conc)
+        c0 = cpu()
+        t = ours_threads(NoClient(), ids(0, n), conc)
+        return t, cpu() - c0
+    import asyncio
+
+    async def run():
+        loop = asyncio.get_running_loop()
+        pending = []
+
+        def drain():
+            items = pending[:]
+            pending.clear()
+            for f in items:
+                f.set_result(None)
+
+        def send(i):
+            f = loop.create_future()
+            if not pending:
+                loop.call_soon(drain)
+            pending.append(f)
+            return f
+
+        await workers(send, ids(0, 256), conc)
+        c0 = cpu()
+        t = await workers(send, ids(0, n), conc)
+        return t, cpu() - c0
+
+    return asyncio.run(run())
+
+
 def main():
     row, mode = sys.argv[1], sys.argv[2]
+    if mode == "floor":
+        t, used = floor(row, int(sys.argv[3]), int(sys.argv[4]))
+        print(json.dumps({"ok": t.ok, "errors": t.errors, "cpu_s": used}), flush=True)
+        return
     endpoint = sys.argv[3]
     if mode == "cold":
         return cold(row, endpoint)

@@ -8,7 +8,7 @@ use crate::progress::ProgressBar;
 use crate::{output, usage};
 use apigw_management::{BroadcastOptions, Client, ErrorKind};
 use apigw_management_local::{
-    DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, LocalGateway, ensure_open_files,
+    DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, LocalGateway, Running, ensure_open_files,
 };
 use serde_json::{Value, json};
 use std::process::Stdio;
@@ -91,6 +91,74 @@ impl Clients {
     }
 }
 
+/// What the demo measured.
+#[derive(Default)]
+struct Report {
+    clients: usize,
+    connected: usize,
+    connect_time: Duration,
+    per_connection: Option<f64>,
+    delivered: usize,
+    gone: usize,
+    failed: usize,
+    broadcast_time: Duration,
+    rate: f64,
+    received: usize,
+    received_time: Duration,
+    cpu_per_message: Option<f64>,
+    victims: usize,
+    deleted: usize,
+    deleted_gone: usize,
+    closed: usize,
+}
+
+impl Report {
+    /// Every client connected and got the message; every deleted one is gone and closed.
+    fn ok(&self) -> bool {
+        let n = self.clients;
+        self.connected == n
+            && self.delivered == n
+            && self.received == n
+            && self.deleted == self.victims
+            && self.deleted_gone == self.victims
+            && self.closed == self.victims
+    }
+
+    fn json(&self, gateway: &Running) -> Value {
+        json!({
+            "websocket_url": gateway.ws_url(),
+            "endpoint_url": gateway.endpoint(),
+            "clients": self.clients,
+            "connected": self.connected,
+            "connect_seconds": self.connect_time.as_secs_f64(),
+            "gateway_bytes_per_connection": self.per_connection,
+            "delivered": self.delivered,
+            "gone": self.gone,
+            "failed": self.failed,
+            "broadcast_seconds": self.broadcast_time.as_secs_f64(),
+            "messages_per_second": self.rate,
+            "received": self.received,
+            "received_seconds": self.received_time.as_secs_f64(),
+            "cpu_microseconds_per_message": self.cpu_per_message,
+            "deleted": self.deleted,
+            "deleted_reported_gone": self.deleted_gone,
+            "deleted_clients_closed": self.closed,
+            "ok": self.ok(),
+        })
+    }
+}
+
+/// Prints the demo's lines in text output only.
+struct Say(Output);
+
+impl Say {
+    fn line(&self, line: String) {
+        if self.0 == Output::Text {
+            println!("{line}");
+        }
+    }
+}
+
 /// Runs the demo.
 pub async fn run(global: &Global, args: DemoArgs) -> Result<(), Failure> {
     let format = global.output.unwrap_or(Output::Text);
@@ -111,50 +179,24 @@ pub async fn run(global: &Global, args: DemoArgs) -> Result<(), Failure> {
         .start()
         .await
         .map_err(|e| Failure::other(format!("cannot start the local gateway: {e}")))?;
-    let say = |line: String| {
-        if format == Output::Text {
-            println!("{line}");
-        }
-    };
-    say(format!(
+    let say = Say(format);
+    say.line(format!(
         "apigw-management demo: {n} WebSocket clients (in a separate process) on a local gateway"
     ));
-    say(format!(
+    say.line(format!(
         "  gateway      {}  endpoint {}",
         gateway.ws_url(),
         gateway.endpoint()
     ));
-    let base_memory = usage::resident_bytes();
     let message = format!(
         "{{\"hello\":\"from apigw-management\",\"nonce\":\"{:016x}\"}}",
         nonce()
     );
-
-    let started = Instant::now();
-    let mut clients = Clients::spawn(&gateway.ws_url(), n, &message)?;
-    let hello = clients.ask(None, "connected").await?;
-    let connected = count(&hello, "connected");
-    gateway
-        .wait_for_connections(connected, CONNECT_TIMEOUT)
-        .await;
-    let connect_time = started.elapsed();
-    let per_connection = match (base_memory, usage::resident_bytes()) {
-        (Some(before), Some(after)) if connected > 0 => {
-            Some(after.saturating_sub(before) as f64 / connected as f64)
-        }
-        _ => None,
+    let mut report = Report {
+        clients: n,
+        ..Report::default()
     };
-    say(format!(
-        "  connected    {connected} of {n} clients in {:.2} s{}",
-        connect_time.as_secs_f64(),
-        per_connection
-            .map(|b| format!("; gateway memory {:.1} KiB per connection", b / 1024.0))
-            .unwrap_or_default()
-    ));
-    if let Some(e) = hello["error"].as_str() {
-        say(format!("  first connect error: {e}"));
-    }
-
+    let mut clients = connect(&gateway, &message, &mut report, &say).await?;
     let ids = gateway.connection_ids();
     let client = Client::builder()
         .endpoint(gateway.endpoint())
@@ -162,103 +204,31 @@ pub async fn run(global: &Global, args: DemoArgs) -> Result<(), Failure> {
         .credentials(gateway.credentials())
         .build()
         .map_err(Failure::from)?;
-    let mut opts = BroadcastOptions::default().concurrency(args.concurrency);
-    let bar = Arc::new(ProgressBar::new("  broadcast   "));
-    if format == Output::Text && bar.is_terminal() {
-        let b = bar.clone();
-        opts = opts.on_progress(move |p| b.update(p));
-    }
-    let cpu_before = usage::cpu_time();
-    let sent_at = Instant::now();
-    let result = client
-        .broadcast(ids.clone(), message.clone(), opts)
-        .await
-        .map_err(|e| Failure::call("PostToConnection", &e))?;
-    let broadcast_time = sent_at.elapsed();
-    let received = count(
-        &clients
-            .ask(
-                Some(format!("received {}", RECEIVE_TIMEOUT.as_millis())),
-                "received",
-            )
-            .await?,
-        "received",
-    );
-    let received_time = sent_at.elapsed();
-    let cpu = usage::cpu_time().saturating_sub(cpu_before);
-    let rate = result.delivered as f64 / broadcast_time.as_secs_f64().max(1e-9);
-    let cpu_per_message = cpu.as_secs_f64() * 1e6 / (result.delivered.max(1) as f64);
-    say(format!(
-        "  broadcast    {} delivered, {} gone, {} failed in {:.3} s: {:.0} msgs/s",
-        result.delivered,
-        result.gone.len(),
-        result.failed.len(),
-        broadcast_time.as_secs_f64(),
-        rate
-    ));
-    say(format!(
-        "  received     {received} of {connected} clients got the message (all within {:.3} s)",
-        received_time.as_secs_f64()
-    ));
-    say(format!(
-        "  CPU          {cpu_per_message:.1} µs per message (this process: gateway and client, user + system)"
-    ));
-
-    let victims: Vec<String> = ids
-        .iter()
-        .take(args.delete.min(ids.len()))
-        .cloned()
-        .collect();
-    let (deleted, gone) = delete_and_check(&client, &victims).await;
-    let closed = count(
-        &clients
-            .ask(Some(format!("closed {} 5000", victims.len())), "closed")
-            .await?,
-        "closed",
-    );
-    say(format!(
-        "  deleted      {deleted} connections: {gone} now answer GoneException (410), {closed} clients saw the close"
-    ));
-    for (id, e) in result.failed.iter().take(5) {
-        say(format!(
+    let failed = broadcast(
+        &client,
+        &mut clients,
+        &ids,
+        &message,
+        &args,
+        &mut report,
+        &say,
+    )
+    .await?;
+    delete(&client, &mut clients, &ids, args.delete, &mut report, &say).await?;
+    for (id, e) in failed.iter().take(5) {
+        say.line(format!(
             "  failed       {id}: {}",
             failure::one_line(&e.to_string())
         ));
     }
     clients.finish().await;
-
-    let ok = connected == n
-        && result.delivered == n
-        && received == n
-        && deleted == victims.len()
-        && gone == victims.len()
-        && closed == victims.len();
-    say(format!(
+    let ok = report.ok();
+    say.line(format!(
         "  result       {}",
         if ok { "OK" } else { "FAILED" }
     ));
     if format == Output::Json {
-        let report = json!({
-            "websocket_url": gateway.ws_url(),
-            "endpoint_url": gateway.endpoint(),
-            "clients": n,
-            "connected": connected,
-            "connect_seconds": connect_time.as_secs_f64(),
-            "gateway_bytes_per_connection": per_connection,
-            "delivered": result.delivered,
-            "gone": result.gone.len(),
-            "failed": result.failed.len(),
-            "broadcast_seconds": broadcast_time.as_secs_f64(),
-            "messages_per_second": rate,
-            "received": received,
-            "received_seconds": received_time.as_secs_f64(),
-            "cpu_microseconds_per_message": cpu_per_message,
-            "deleted": deleted,
-            "deleted_reported_gone": gone,
-            "deleted_clients_closed": closed,
-            "ok": ok,
-        });
-        output::print(&report, Output::Json);
+        output::print(&report.json(&gateway), Output::Json);
     }
     gateway.stop();
     if ok {
@@ -266,6 +236,130 @@ pub async fn run(global: &Global, args: DemoArgs) -> Result<(), Failure> {
     } else {
         Err(Failure::silent(failure::PARTIAL))
     }
+}
+
+/// Starts the clients and waits for them to connect; measures time and memory.
+async fn connect(
+    gateway: &Running,
+    message: &str,
+    report: &mut Report,
+    say: &Say,
+) -> Result<Clients, Failure> {
+    let n = report.clients;
+    let base_memory = usage::resident_bytes();
+    let started = Instant::now();
+    let mut clients = Clients::spawn(&gateway.ws_url(), n, message)?;
+    let hello = clients.ask(None, "connected").await?;
+    let connected = count(&hello, "connected");
+    gateway
+        .wait_for_connections(connected, CONNECT_TIMEOUT)
+        .await;
+    report.connected = connected;
+    report.connect_time = started.elapsed();
+    report.per_connection = match (base_memory, usage::resident_bytes()) {
+        (Some(before), Some(after)) if connected > 0 => {
+            Some(after.saturating_sub(before) as f64 / connected as f64)
+        }
+        _ => None,
+    };
+    say.line(format!(
+        "  connected    {connected} of {n} clients in {:.2} s{}",
+        report.connect_time.as_secs_f64(),
+        report
+            .per_connection
+            .map(|b| format!("; gateway memory {:.1} KiB per connection", b / 1024.0))
+            .unwrap_or_default()
+    ));
+    if let Some(e) = hello["error"].as_str() {
+        say.line(format!("  first connect error: {e}"));
+    }
+    Ok(clients)
+}
+
+/// Broadcasts to every client and counts who received it; the failed posts.
+async fn broadcast(
+    client: &Client,
+    clients: &mut Clients,
+    ids: &[String],
+    message: &str,
+    args: &DemoArgs,
+    report: &mut Report,
+    say: &Say,
+) -> Result<Vec<(String, apigw_management::Error)>, Failure> {
+    let mut opts = BroadcastOptions::default().concurrency(args.concurrency);
+    let bar = Arc::new(ProgressBar::new("  broadcast   "));
+    if say.0 == Output::Text && bar.is_terminal() {
+        let b = bar.clone();
+        opts = opts.on_progress(move |p| b.update(p));
+    }
+    let cpu_before = usage::cpu_time();
+    let sent_at = Instant::now();
+    let result = client
+        .broadcast(ids.to_vec(), message.to_string(), opts)
+        .await
+        .map_err(|e| Failure::call("PostToConnection", &e))?;
+    report.broadcast_time = sent_at.elapsed();
+    let answer = clients
+        .ask(
+            Some(format!("received {}", RECEIVE_TIMEOUT.as_millis())),
+            "received",
+        )
+        .await?;
+    report.received = count(&answer, "received");
+    report.received_time = sent_at.elapsed();
+    let cpu = usage::cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
+    report.delivered = result.delivered;
+    report.gone = result.gone.len();
+    report.failed = result.failed.len();
+    report.rate = result.delivered as f64 / report.broadcast_time.as_secs_f64().max(1e-9);
+    report.cpu_per_message = cpu.map(|c| c.as_secs_f64() * 1e6 / (result.delivered.max(1) as f64));
+    say.line(format!(
+        "  broadcast    {} delivered, {} gone, {} failed in {:.3} s: {:.0} msgs/s",
+        report.delivered,
+        report.gone,
+        report.failed,
+        report.broadcast_time.as_secs_f64(),
+        report.rate
+    ));
+    say.line(format!(
+        "  received     {} of {} clients got the message (all within {:.3} s)",
+        report.received,
+        report.connected,
+        report.received_time.as_secs_f64()
+    ));
+    if let Some(cpu) = report.cpu_per_message {
+        say.line(format!(
+            "  CPU          {cpu:.1} µs per message (this process: gateway and client, user + system)"
+        ));
+    }
+    Ok(result.failed)
+}
+
+/// Deletes the first `how_many` connections and checks they are gone and closed.
+async fn delete(
+    client: &Client,
+    clients: &mut Clients,
+    ids: &[String],
+    how_many: usize,
+    report: &mut Report,
+    say: &Say,
+) -> Result<(), Failure> {
+    let victims = &ids[..how_many.min(ids.len())];
+    let (deleted, gone) = delete_and_check(client, victims).await;
+    let answer = clients
+        .ask(Some(format!("closed {} 5000", victims.len())), "closed")
+        .await?;
+    report.victims = victims.len();
+    report.deleted = deleted;
+    report.deleted_gone = gone;
+    report.closed = count(&answer, "closed");
+    say.line(format!(
+        "  deleted      {deleted} connections: {gone} now answer GoneException (410), {} clients saw the close",
+        report.closed
+    ));
+    Ok(())
 }
 
 /// Deletes each connection, then checks that a post to it answers 410; (deleted, gone).

@@ -3,7 +3,8 @@
 //! [`send_rate`](crate::send_rate)), an optional deadline, progress reports that end with
 //! `done == total`, cancellation that stops the sends, and a result in input order.
 
-use crate::client::{Client, Operation, Payload, ThrottleObserver};
+use crate::attempt::ThrottleObserver;
+use crate::client::{Client, Operation, Payload};
 use crate::error::{Error, ErrorKind, Result};
 use crate::send_rate::{SendRate, is_account_throttle};
 use bytes::Bytes;
@@ -236,7 +237,6 @@ impl Client {
         deadline: Option<tokio::time::Instant>,
         cancelled: Arc<AtomicBool>,
     ) -> Result<BroadcastResult> {
-        let total = items.len();
         let report = |p: &Progress| {
             if let Some(cb) = &opts.progress
                 && !cancelled.load(Ordering::Acquire)
@@ -246,40 +246,20 @@ impl Client {
             }
         };
         let pace = Arc::new(SendRate::new(opts.concurrency, opts.max_concurrency));
-        let mut ids: Vec<String> = Vec::with_capacity(total);
-        let mut outcomes: Vec<Option<Result<()>>> = Vec::with_capacity(total);
-        let mut queue = VecDeque::with_capacity(total);
-        for (index, (id, payload)) in items.into_iter().enumerate() {
-            match payload {
-                Ok(p) => {
-                    queue.push_back((index, p, 0u32));
-                    outcomes.push(None);
-                }
-                Err(e) => outcomes.push(Some(Err(e))),
-            }
-            ids.push(id);
-        }
-        let mut progress = Progress {
-            total,
-            ..Progress::default()
-        };
-        for o in outcomes.iter().flatten() {
-            count(&mut progress, o);
-        }
+        let (mut batch, mut queue) = Batch::new(items);
         let mut tasks = JoinSet::new();
-        let mut in_flight: HashMap<tokio::task::Id, (usize, Payload, u32)> = HashMap::new();
+        let mut in_flight: HashMap<tokio::task::Id, Pending> = HashMap::new();
         loop {
             while tasks.len() < pace.in_flight_limit() && !cancelled.load(Ordering::Acquire) {
                 let Some((index, payload, throttled)) = queue.pop_front() else {
                     break;
                 };
                 if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-                    let o = Err(deadline_error("before it was sent"));
-                    count(&mut progress, &o);
-                    outcomes[index] = Some(o);
+                    batch.record(index, Err(deadline_error("before it was sent")));
                     continue;
                 }
-                let send = self.send_one(ids[index].clone(), payload.clone(), &pace, deadline);
+                let send =
+                    self.send_one(batch.ids[index].clone(), payload.clone(), &pace, deadline);
                 let handle = tasks.spawn(send);
                 in_flight.insert(handle.id(), (index, payload, throttled));
             }
@@ -302,15 +282,14 @@ impl Client {
                 queue.push_front((index, payload, throttled + 1));
                 continue;
             }
-            count(&mut progress, &result);
-            outcomes[index] = Some(result);
-            if progress.done < total {
-                report(&progress);
+            batch.record(index, result);
+            if batch.progress.done < batch.progress.total {
+                report(&batch.progress);
             }
         }
         // The final report always comes, also when the last outcomes needed no request.
-        report(&progress);
-        Ok(collect(ids, outcomes))
+        report(&batch.progress);
+        Ok(batch.finish())
     }
 
     /// One post of a broadcast: waits for its turn in the pace, then sends.
@@ -348,18 +327,58 @@ impl Client {
     }
 }
 
-/// The outcomes in input order.
-fn collect(ids: Vec<String>, outcomes: Vec<Option<Result<()>>>) -> BroadcastResult {
-    let mut out = BroadcastResult::default();
-    for (id, outcome) in ids.into_iter().zip(outcomes) {
-        match outcome {
-            Some(Ok(())) => out.delivered += 1,
-            Some(Err(e)) if e.kind() == ErrorKind::Gone => out.gone.push(id),
-            Some(Err(e)) => out.failed.push((id, e)),
-            None => out.failed.push((id, internal("no outcome was recorded"))),
+/// A send waiting its turn: the input index, the message, how often it was throttled.
+type Pending = (usize, Payload, u32);
+
+/// A batch's ids, each one's outcome once known, and the running counts.
+struct Batch {
+    ids: Vec<String>,
+    outcomes: Vec<Option<Result<()>>>,
+    progress: Progress,
+}
+
+impl Batch {
+    /// The batch, and the posts to send (those whose message was valid), in order.
+    fn new(items: Vec<(String, Result<Payload>)>) -> (Batch, VecDeque<Pending>) {
+        let total = items.len();
+        let mut batch = Batch {
+            ids: Vec::with_capacity(total),
+            outcomes: Vec::with_capacity(total),
+            progress: Progress {
+                total,
+                ..Progress::default()
+            },
+        };
+        let mut pending = VecDeque::with_capacity(total);
+        for (index, (id, payload)) in items.into_iter().enumerate() {
+            batch.ids.push(id);
+            batch.outcomes.push(None);
+            match payload {
+                Ok(p) => pending.push_back((index, p, 0)),
+                Err(e) => batch.record(index, Err(e)),
+            }
         }
+        (batch, pending)
     }
-    out
+
+    fn record(&mut self, index: usize, outcome: Result<()>) {
+        count(&mut self.progress, &outcome);
+        self.outcomes[index] = Some(outcome);
+    }
+
+    /// The result, in input order.
+    fn finish(self) -> BroadcastResult {
+        let mut out = BroadcastResult::default();
+        for (id, outcome) in self.ids.into_iter().zip(self.outcomes) {
+            match outcome {
+                Some(Ok(())) => out.delivered += 1,
+                Some(Err(e)) if e.kind() == ErrorKind::Gone => out.gone.push(id),
+                Some(Err(e)) => out.failed.push((id, e)),
+                None => out.failed.push((id, internal("no outcome was recorded"))),
+            }
+        }
+        out
+    }
 }
 
 fn internal(what: &str) -> Error {

@@ -26,7 +26,12 @@
 //! after the request was written, a 502 or 504) is retried unless
 //! [`retry_ambiguous(false)`](ClientBuilder::retry_ambiguous).
 
+// Functions fit on a screen (the threshold is in clippy.toml).
+#![warn(clippy::too_many_lines)]
+
+mod attempt;
 mod broadcast;
+mod builder;
 mod client;
 mod credentials;
 mod endpoint;
@@ -41,15 +46,16 @@ mod transport;
 #[cfg(test)]
 mod fuzz;
 
+pub use attempt::{AttemptHook, AttemptInfo, BoxFuture, RetryDelayHook};
 pub use broadcast::{
     BroadcastOptions, BroadcastResult, DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY, Progress,
     ProgressFn,
 };
-pub use client::{
-    AttemptHook, AttemptInfo, BoxFuture, Client, ClientBuilder, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_RETRY_BASE_DELAY, DEFAULT_TIMEOUT,
-    ResponseMetadata, RetryDelayHook,
+pub use builder::{
+    ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_PAYLOAD_BYTES,
+    DEFAULT_RETRY_BASE_DELAY, DEFAULT_TIMEOUT,
 };
+pub use client::{Client, ResponseMetadata};
 pub use credentials::Credentials;
 pub use endpoint::{ENDPOINT_ENV_VARS, EventEndpoint, endpoint_from_event};
 pub use error::{Error, ErrorKind, Result};

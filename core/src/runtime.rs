@@ -4,12 +4,20 @@
 //! A runtime's worker threads do not survive `fork()`: a child that used the parent's
 //! runtime would hang. On a pid change the child builds its own runtime and forgets (never
 //! drops) the parent's, whose threads do not exist in the child.
+//!
+//! [`get`] is on every call's path from the bindings, so it is one atomic load: a
+//! `pthread_atfork` child handler clears the cached runtime, and only then (or the first
+//! time) does a call take the lock and compare pids.
 
 use std::future::Future;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use tokio::runtime::Runtime;
 
 static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
+
+/// The runtime of this process once built; null before, and in a child after `fork()`.
+static CURRENT: AtomicPtr<Runtime> = AtomicPtr::new(std::ptr::null_mut());
 
 /// The shared multi-thread runtime of this process.
 ///
@@ -18,9 +26,18 @@ static RUNTIME: Mutex<Option<(u32, &'static Runtime)>> = Mutex::new(None);
 /// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
 /// ```
 pub fn get() -> &'static Runtime {
+    let rt = CURRENT.load(Ordering::Acquire);
+    if !rt.is_null() {
+        // SAFETY: CURRENT only ever holds a leaked (never freed) runtime.
+        return unsafe { &*rt };
+    }
+    slow_get()
+}
+
+fn slow_get() -> &'static Runtime {
     let pid = std::process::id();
     let mut slot = RUNTIME.lock().unwrap_or_else(|p| p.into_inner());
-    match *slot {
+    let rt = match *slot {
         Some((owner, rt)) if owner == pid => rt,
         _ => {
             // A runtime from before a fork is leaked on purpose: dropping it would try to
@@ -29,7 +46,29 @@ pub fn get() -> &'static Runtime {
             *slot = Some((pid, rt));
             rt
         }
+    };
+    if watch_forks() {
+        CURRENT.store(rt as *const Runtime as *mut Runtime, Ordering::Release);
     }
+    rt
+}
+
+/// Registers (once) the handler that forgets the cached runtime in a forked child;
+/// `false` where there is no such handler, so that every call compares pids.
+#[cfg(unix)]
+fn watch_forks() -> bool {
+    extern "C" fn forget_in_child() {
+        CURRENT.store(std::ptr::null_mut(), Ordering::Release);
+    }
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    *REGISTERED
+        .get_or_init(|| unsafe { libc::pthread_atfork(None, None, Some(forget_in_child)) } == 0)
+}
+
+#[cfg(not(unix))]
+fn watch_forks() -> bool {
+    false
 }
 
 fn build() -> Runtime {

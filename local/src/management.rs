@@ -60,16 +60,7 @@ where
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect();
+    let headers = header_pairs(&req);
     let declared = req
         .headers()
         .get(http::header::CONTENT_LENGTH)
@@ -108,17 +99,8 @@ where
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    match fault {
-        Fault::Throttle => return Ok(answers::error(&rate_exceeded())),
-        Fault::ServerError => {
-            return Ok(answers::error(&ServiceError::new(
-                500,
-                "InternalServerErrorException",
-                "Internal server error",
-            )));
-        }
-        Fault::DropBefore => return Err(Dropped),
-        Fault::None | Fault::DropAfter => {}
+    if let Some(answer) = fault_answer(fault)? {
+        return Ok(answer);
     }
     let wait_for_delivery = fault == Fault::DropAfter;
     let answer = match method {
@@ -130,6 +112,33 @@ where
         return Err(Dropped);
     }
     Ok(answer)
+}
+
+/// Every header as received, as (name, value) text.
+pub(crate) fn header_pairs<B>(req: &Request<B>) -> Vec<(String, String)> {
+    req.headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The answer an injected fault gives in place of the operation's, if any; `Err` drops
+/// the connection before anything is done.
+fn fault_answer(fault: Fault) -> Result<Option<Response<Body>>, Dropped> {
+    let error = match fault {
+        Fault::Throttle => rate_exceeded(),
+        Fault::ServerError => {
+            ServiceError::new(500, "InternalServerErrorException", "Internal server error")
+        }
+        Fault::DropBefore => return Err(Dropped),
+        Fault::None | Fault::DropAfter => return Ok(None),
+    };
+    Ok(Some(answers::error(&error)))
 }
 
 fn rate_exceeded() -> ServiceError {

@@ -4,6 +4,7 @@
 
 use crate::answers::{self, Body};
 use crate::events::EventSource;
+use crate::management;
 use crate::registry::{Conn, Outbound};
 use crate::server::Shared;
 use crate::wire::ServiceError;
@@ -81,20 +82,7 @@ pub(crate) async fn handshake<B>(
         return resp;
     }
     let user_agent = header("user-agent").unwrap_or_default();
-    let headers: Vec<(String, String)> = req
-        .headers()
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .chain([
-            ("x-forwarded-for".to_string(), peer_ip.clone()),
-            ("x-forwarded-proto".to_string(), "http".to_string()),
-        ])
-        .collect();
+    let headers = event_headers(&req, &peer_ip);
     let (conn, outbound) = shared.connections.register(peer_ip, user_agent);
     let source = EventSource {
         api_id: shared.api_id.clone(),
@@ -105,22 +93,13 @@ pub(crate) async fn handshake<B>(
         source_ip: conn.source_ip.clone(),
         user_agent: conn.user_agent.clone(),
     };
-    let mut protocol = None;
-    if shared.router.is_active() {
-        let answer = shared
-            .router
-            .deliver(source.connect_event(&headers, req.uri().query()))
-            .await;
-        if !answer.is_success() {
+    let protocol = match connect_route(&shared, &source, &headers, req.uri().query()).await {
+        Ok(protocol) => protocol,
+        Err(status) => {
             shared.connections.remove(&conn.id);
-            return answers::status_only(answer.status);
+            return answers::status_only(status);
         }
-        protocol = answer
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"))
-            .and_then(|(_, v)| HeaderValue::from_str(v).ok());
-    }
+    };
     // Posts from now on are queued and written once the socket is ours.
     shared.connections.accept(&conn);
     let upgrade = hyper::upgrade::on(&mut req);
@@ -144,6 +123,45 @@ pub(crate) async fn handshake<B>(
             }
         }
     });
+    switching_protocols(&key, protocol)
+}
+
+/// The request's headers as the `$connect` event carries them, with the forwarding
+/// headers the service adds.
+fn event_headers<B>(req: &Request<B>, peer_ip: &str) -> Vec<(String, String)> {
+    let mut headers = management::header_pairs(req);
+    headers.push(("x-forwarded-for".to_string(), peer_ip.to_string()));
+    headers.push(("x-forwarded-proto".to_string(), "http".to_string()));
+    headers
+}
+
+/// Runs `$connect` when routes are active: the subprotocol its answer chose, or the
+/// refusing status.
+async fn connect_route(
+    shared: &Shared,
+    source: &EventSource,
+    headers: &[(String, String)],
+    query: Option<&str>,
+) -> Result<Option<HeaderValue>, u16> {
+    if !shared.router.is_active() {
+        return Ok(None);
+    }
+    let answer = shared
+        .router
+        .deliver(source.connect_event(headers, query))
+        .await;
+    if !answer.is_success() {
+        return Err(answer.status);
+    }
+    Ok(answer
+        .headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-protocol"))
+        .and_then(|(_, v)| HeaderValue::from_str(v).ok()))
+}
+
+/// The 101 answer that completes the handshake.
+fn switching_protocols(key: &str, protocol: Option<HeaderValue>) -> Response<Body> {
     let mut resp = Response::new(http_body_util::Full::new(Bytes::new()));
     *resp.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = resp.headers_mut();
@@ -224,7 +242,10 @@ where
                     Some(Ok(Message::Text(text))) => {
                         conn.touch();
                         if shared.router.is_active() {
-                            shared.router.deliver(source.message_event(&text)).await;
+                            let answer = shared.router.deliver(source.message_event(&text)).await;
+                            if let Some(reply) = answer.reply {
+                                let _ = conn.post(Bytes::from(reply), usize::MAX, None);
+                            }
                         }
                     }
                     Some(Ok(Message::Binary(_))) => {

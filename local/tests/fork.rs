@@ -1,5 +1,6 @@
 //! After `fork()`, a client used in the parent keeps working in the child: the child
 //! builds its own runtime and connection pool instead of hanging on the parent's.
+#![cfg(unix)]
 
 use apigw_management::{Client, Credentials, runtime};
 use apigw_management_local::{Script, ScriptServer, ScriptedResponse, Verifier};

@@ -2,6 +2,9 @@
 //! gives back their memory and sockets. `VANISH_CLIENTS` sets how many (default 500;
 //! `make stress` runs 8,000: each needs two sockets in this one process).
 
+// Reads /proc and trims glibc's allocator: Linux with glibc only.
+#![cfg(all(target_os = "linux", target_env = "gnu"))]
+
 #[path = "load/measure.rs"]
 mod measure;
 

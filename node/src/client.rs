@@ -5,7 +5,7 @@ use crate::abort::AbortToken;
 use crate::error::{self, error_json, to_napi};
 use apigw_management::{
     AttemptInfo, BroadcastOptions, BroadcastResult, Client, ClientBuilder, Credentials,
-    EventEndpoint, Progress,
+    EventEndpoint, Progress, RetryDelayHook,
 };
 use bytes::Bytes;
 use napi::bindgen_prelude::*;
@@ -262,7 +262,7 @@ where
     V: ToNapiValue + Send + 'static,
     F: Future<Output = Result<V>> + Send + 'static,
 {
-    let (deferred, promise) = env.create_deferred()?;
+    let (settler, promise) = crate::settle::promise::<V>(env)?;
     let watch = abort.map(AbortToken::watch);
     let fut = CatchUnwind {
         inner: Box::pin(fut),
@@ -272,10 +272,7 @@ where
             Some(w) => w.run(fut).await.unwrap_or_else(|| Err(error::aborted())),
             None => fut.await,
         };
-        match out {
-            Ok(v) => deferred.resolve(move |_env| Ok(v)),
-            Err(e) => deferred.reject(e),
-        }
+        settler.settle(out);
     });
     Ok(promise)
 }
@@ -348,21 +345,8 @@ fn builder(opts: &ClientOptions, retry_delay: Option<RetryDelayFn>) -> Result<Cl
     if let Some(v) = &opts.profile {
         b = b.profile(v.clone());
     }
-    match (&opts.access_key_id, &opts.secret_access_key) {
-        (Some(k), Some(s)) => {
-            b = b.credentials(Credentials::new(
-                k.clone(),
-                s.clone(),
-                opts.session_token.clone(),
-            ));
-        }
-        (None, None) => {}
-        _ => {
-            return Err(error::local(
-                "Config",
-                "credentials need both accessKeyId and secretAccessKey",
-            ));
-        }
+    if let Some(c) = credentials(opts)? {
+        b = b.credentials(c);
     }
     if let Some(n) = integer("Config", "maxAttempts", opts.max_attempts, u32::MAX as f64)? {
         b = b.max_attempts(n as u32);
@@ -391,17 +375,7 @@ fn builder(opts: &ClientOptions, retry_delay: Option<RetryDelayFn>) -> Result<Cl
         b = b.proxy(v.clone());
     }
     if let Some(ms) = opts.clock_offset {
-        // `as i64` would saturate silently: a value beyond i64 is refused instead.
-        if !(ms.is_finite() && ms.abs() < i64::MAX as f64) {
-            return Err(error::local(
-                "Config",
-                format!(
-                    "clockOffset must be a finite number of milliseconds (got {})",
-                    shown(ms)
-                ),
-            ));
-        }
-        b = b.clock_offset(ms.trunc() as i64);
+        b = b.clock_offset(clock_offset(ms)?);
     }
     if let Some(v) = &opts.user_agent_suffix {
         b = b.user_agent_suffix(v.clone());
@@ -410,23 +384,59 @@ fn builder(opts: &ClientOptions, retry_delay: Option<RetryDelayFn>) -> Result<Cl
         b = b.on_attempt(Arc::new(record_attempt));
     }
     if let Some(f) = retry_delay {
-        let f = Arc::new(f);
-        b = b.retry_delay_hook(Arc::new(move |attempt, err| {
-            let f = f.clone();
-            let info = RetryInfo {
-                retry: attempt,
-                error: error_json(err),
-            };
-            Box::pin(async move {
-                // A callback's NaN, negative or absurd answer keeps the default backoff.
-                match f.call_async(info).await {
-                    Ok(Some(ms)) => millis_to_duration(ms),
-                    _ => None,
-                }
-            })
-        }));
+        b = b.retry_delay_hook(retry_delay_hook(f));
     }
     Ok(b)
+}
+
+/// Static credentials when both keys are given; an error when only one is.
+fn credentials(opts: &ClientOptions) -> Result<Option<Credentials>> {
+    match (&opts.access_key_id, &opts.secret_access_key) {
+        (Some(k), Some(s)) => Ok(Some(Credentials::new(
+            k.clone(),
+            s.clone(),
+            opts.session_token.clone(),
+        ))),
+        (None, None) => Ok(None),
+        _ => Err(error::local(
+            "Config",
+            "credentials need both accessKeyId and secretAccessKey",
+        )),
+    }
+}
+
+/// `clockOffset` in whole milliseconds.
+fn clock_offset(ms: f64) -> Result<i64> {
+    // `as i64` would saturate silently: a value beyond i64 is refused instead.
+    if !(ms.is_finite() && ms.abs() < i64::MAX as f64) {
+        return Err(error::local(
+            "Config",
+            format!(
+                "clockOffset must be a finite number of milliseconds (got {})",
+                shown(ms)
+            ),
+        ));
+    }
+    Ok(ms.trunc() as i64)
+}
+
+/// The core's retry-delay hook, asking the JS callback.
+fn retry_delay_hook(f: RetryDelayFn) -> RetryDelayHook {
+    let f = Arc::new(f);
+    Arc::new(move |attempt, err| {
+        let f = f.clone();
+        let info = RetryInfo {
+            retry: attempt,
+            error: error_json(err),
+        };
+        Box::pin(async move {
+            // A callback's NaN, negative or absurd answer keeps the default backoff.
+            match f.call_async(info).await {
+                Ok(Some(ms)) => millis_to_duration(ms),
+                _ => None,
+            }
+        })
+    })
 }
 
 #[napi]

@@ -2,9 +2,11 @@
 //!
 //! Each call creates an asyncio future on the running loop and spawns the core future on
 //! [`apigw_management::runtime`]. A finished task pushes its outcome (Rust data) onto a
-//! per-loop queue; the first push into an empty queue schedules one `drain` on the loop
-//! with `call_soon_threadsafe`, and `drain` converts and resolves every queued future on
-//! the loop's thread. Runtime threads take the GIL once per batch, not once per call.
+//! per-loop queue; the first push into an empty queue wakes the loop, and `drain`
+//! converts and resolves every queued future on the loop's thread. The wake-up is one
+//! byte written to a socket the loop watches (`loop.add_reader`), so runtime threads
+//! never take the GIL; on a loop without `add_reader` (Windows' proactor) they take it
+//! once per batch for `call_soon_threadsafe`.
 //!
 //! Cancelling the asyncio future aborts the task: the request is dropped where it is, so
 //! a cancelled post may or may not have been delivered.
@@ -15,6 +17,12 @@ use apigw_management::runtime;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use std::future::Future;
+#[cfg(unix)]
+use std::io::{Read, Write};
+#[cfg(unix)]
+use std::os::unix::io::AsRawFd;
+#[cfg(unix)]
+use std::os::unix::net::UnixStream;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -38,17 +46,59 @@ impl<F: Future<Output = Outcome>> Future for CatchUnwind<F> {
     }
 }
 
+/// The socket pair that wakes a loop: runtime threads write a byte to `tx`, the loop
+/// reads `rx` (registered with `add_reader`) and drains the queue.
+#[cfg(unix)]
+struct Wake {
+    tx: UnixStream,
+    rx: UnixStream,
+}
+
+#[cfg(unix)]
+impl Wake {
+    fn new() -> std::io::Result<Self> {
+        let (tx, rx) = UnixStream::pair()?;
+        tx.set_nonblocking(true)?;
+        rx.set_nonblocking(true)?;
+        Ok(Wake { tx, rx })
+    }
+
+    fn fd(&self) -> i32 {
+        self.rx.as_raw_fd()
+    }
+
+    /// A full socket already holds a wake-up, so a refused write loses nothing.
+    fn wake(&self) {
+        let _ = (&self.tx).write(&[1]);
+    }
+
+    fn clear(&self) {
+        let mut buf = [0u8; 64];
+        while matches!((&self.rx).read(&mut buf), Ok(n) if n > 0) {}
+    }
+}
+
+#[cfg(not(unix))]
+struct Wake;
+
 /// Finished calls waiting for their loop.
 pub struct Queue {
     event_loop: Py<PyAny>,
     items: Mutex<Vec<(Py<PyAny>, Outcome)>>,
     scheduled: AtomicBool,
+    /// `None`: the loop has no `add_reader`; wake it with `call_soon_threadsafe`.
+    wake: Option<Wake>,
 }
 
 impl Queue {
     fn push(self: &Arc<Self>, future: Py<PyAny>, outcome: Outcome) {
         self.lock().push((future, outcome));
         if self.scheduled.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        #[cfg(unix)]
+        if let Some(w) = &self.wake {
+            w.wake();
             return;
         }
         // A runtime thread: it enters Python only through the exit gate.
@@ -86,6 +136,10 @@ struct Drain {
 #[pymethods]
 impl Drain {
     fn __call__(&self, py: Python<'_>) {
+        #[cfg(unix)]
+        if let Some(w) = &self.queue.wake {
+            w.clear();
+        }
         self.queue.scheduled.store(false, Ordering::SeqCst);
         let items = std::mem::take(&mut *self.queue.lock());
         for (future, outcome) in items {
@@ -129,20 +183,71 @@ pub struct LoopQueue {
 }
 
 impl LoopQueue {
-    fn for_loop(&self, event_loop: &Bound<'_, PyAny>) -> Arc<Queue> {
+    fn for_loop(&self, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<Queue>> {
+        let py = event_loop.py();
         let mut slot = self.slot.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(q) = slot.as_ref()
-            && q.event_loop.bind(event_loop.py()).is(event_loop)
-        {
-            return q.clone();
+        if let Some(q) = slot.as_ref() {
+            if q.event_loop.bind(py).is(event_loop) {
+                return Ok(q.clone());
+            }
+            q.unwatch(py);
         }
         let q = Arc::new(Queue {
             event_loop: event_loop.clone().unbind(),
             items: Mutex::new(Vec::new()),
             scheduled: AtomicBool::new(false),
+            wake: watch(event_loop),
         });
+        if q.wake.is_some() {
+            let drain = Py::new(py, Drain { queue: q.clone() })?;
+            #[cfg(unix)]
+            if let Some(w) = &q.wake {
+                event_loop.call_method1(pyo3::intern!(py, "add_reader"), (w.fd(), drain))?;
+            }
+        }
         *slot = Some(q.clone());
-        q
+        Ok(q)
+    }
+}
+
+/// A wake-up socket when the loop can watch one (`add_reader`).
+#[cfg(unix)]
+fn watch(event_loop: &Bound<'_, PyAny>) -> Option<Wake> {
+    let wake = Wake::new().ok()?;
+    // A probe: loops without readers (the proactor) raise NotImplementedError.
+    let py = event_loop.py();
+    let ok = event_loop
+        .call_method1(pyo3::intern!(py, "remove_reader"), (wake.fd(),))
+        .is_ok();
+    ok.then_some(wake)
+}
+
+#[cfg(not(unix))]
+fn watch(_event_loop: &Bound<'_, PyAny>) -> Option<Wake> {
+    None
+}
+
+impl Queue {
+    /// Stops the loop watching this queue's socket (the client moved to another loop);
+    /// thread-safe, since that loop may run on another thread.
+    fn unwatch(&self, py: Python<'_>) {
+        #[cfg(unix)]
+        if let Some(w) = &self.wake {
+            let old = self.event_loop.bind(py);
+            if old
+                .call_method0(pyo3::intern!(py, "is_closed"))
+                .and_then(|c| c.is_truthy())
+                .unwrap_or(true)
+            {
+                return;
+            }
+            if let Ok(remove) = old.getattr(pyo3::intern!(py, "remove_reader")) {
+                let _ =
+                    old.call_method1(pyo3::intern!(py, "call_soon_threadsafe"), (remove, w.fd()));
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = py;
     }
 }
 
@@ -167,7 +272,7 @@ where
 {
     let event_loop = running_loop(py)?;
     crate::exit::reopen_for_this_thread();
-    let queue = queues.for_loop(&event_loop);
+    let queue = queues.for_loop(&event_loop)?;
     let py_future = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
     let target = py_future.clone().unbind();
     let task = CatchUnwind {

@@ -3,6 +3,9 @@
 mod bad_input;
 mod broadcast;
 mod demo;
+// Stops the `local` server with SIGTERM, as a service manager does.
+#[cfg(unix)]
 mod local;
 mod operations;
 mod support;
+mod template;
