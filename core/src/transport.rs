@@ -313,12 +313,13 @@ fn find_source<'a, T: std::error::Error + 'static>(
 
 /// Checks a proxy URL; `NO_PROXY` from the environment still applies.
 pub(crate) fn proxy_matcher(url: &str) -> Result<Matcher, Error> {
+    let shown = crate::endpoint::redact_userinfo(url);
     let parsed: Uri = url
         .parse()
-        .map_err(|e| Error::config(format!("invalid proxy URL {url:?}")).with_source(e))?;
+        .map_err(|e| Error::config(format!("invalid proxy URL {shown:?}")).with_source(e))?;
     if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() {
         return Err(Error::config(format!(
-            "invalid proxy URL {url:?}: expected http://host:port"
+            "invalid proxy URL {shown:?}: expected http://host:port"
         )));
     }
     let no_proxy = ["NO_PROXY", "no_proxy"]
