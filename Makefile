@@ -3,12 +3,14 @@ SHELL := /bin/bash
 export AWS_EC2_METADATA_DISABLED := true
 export CARGO_TERM_COLOR := never
 
-.PHONY: demo test lint test-rust test-python test-node bench bench-quick scale stress dist
+.PHONY: demo test lint test-rust test-python test-node bench bench-quick scale stress dist dist-check dist-ci
 
 demo:
 	cargo run --release -q -p apigw-management-cli -- demo
 
-test: lint test-rust test-python test-node
+# Node before Python: the Python suite's template-mode tests run Node handlers that use
+# the npm devDependencies the Node suite installs.
+test: lint test-rust test-node test-python
 
 lint:
 	cargo fmt --all --check
@@ -40,10 +42,38 @@ bench:
 bench-quick:
 	bash bench/run.sh --quick
 
-# The shipped artefacts (glibc 2.17, dist profile) and their checks: the wheel's and the
-# addon's glibc floor and size, and the packed npm package loading and posting.
+# The shipped artefacts this machine can build (README "Install"): the manylinux2014
+# wheels (x86_64, aarch64) and the sdist, the npm main and linux-x64/arm64-gnu packages,
+# the static musl CLIs (x86_64, aarch64) and the crates. aarch64 and musl build with
+# Debian's Rust (scripts/cross-env.sh installs it). Outputs: target/wheels-python,
+# target/npm, target/cli, target/package.
 dist:
-	bash scripts/build-python-wheel.sh
-	bash scripts/build-node-addon.sh
-	bash scripts/test-python.sh tests/python/test_wheel.py
-	node --test tests/node/packaging.test.mjs
+	bash scripts/build-python-wheel.sh x86_64-unknown-linux-gnu
+	bash scripts/build-python-wheel.sh aarch64-unknown-linux-gnu
+	bash scripts/build-sdist.sh
+	bash scripts/build-node-addon.sh x86_64-unknown-linux-gnu
+	bash scripts/build-node-addon.sh aarch64-unknown-linux-gnu
+	bash scripts/pack-npm.sh
+	bash scripts/build-cli.sh x86_64-unknown-linux-musl
+	bash scripts/build-cli.sh aarch64-unknown-linux-musl
+	cargo package --locked -p apigw-management -p apigw-management-local -p apigw-management-cli
+
+# Checks that the shipped crates build for Windows and musl, then installs each artefact
+# of `make dist` into a clean environment and runs the smoke test (arm64 under
+# qemu-user): fails on a missing or stale artefact.
+dist-check:
+	bash scripts/check-portable.sh
+	bash scripts/arm64-userland.sh
+	REQUIRE_ARTEFACTS=1 bash scripts/test-python.sh tests/python/test_wheel.py \
+		tests/python/test_cli_binaries.py tests/python/test_sdist.py
+	REQUIRE_ARTEFACTS=1 bash scripts/test-node.sh tests/node/packaging.test.mjs
+
+# What CI builds and checks after `make test` (what fits its time): the x86_64 wheel and
+# addon, their glibc floor, size, file lists, and the packed packages installing and
+# posting. The rest (arm64, musl, sdist, crates) is `make dist` + `make dist-check`.
+dist-ci:
+	bash scripts/build-python-wheel.sh x86_64-unknown-linux-gnu
+	bash scripts/build-node-addon.sh x86_64-unknown-linux-gnu
+	REQUIRE_ARTEFACTS=1 bash scripts/test-python.sh tests/python/test_wheel.py -k x86_64
+	REQUIRE_ARTEFACTS=1 bash scripts/test-node.sh \
+		--test-name-pattern='linux-x64-gnu|main package|loader' tests/node/packaging.test.mjs

@@ -68,7 +68,7 @@ fi
 # --- Python: the shipped wheel, installed into the bench venv ---------------------------
 if [ -f "$ROOT/pyproject.toml" ] && [ -f "$ROOT/python/Cargo.toml" ]; then
   if step python "$TARGET/logs/python.log" bash "$ROOT/scripts/build-python-wheel.sh"; then
-    whl="$(ls "$ROOT"/target/wheels-python/apigw_management-*.whl 2>/dev/null | head -n 1)"
+    whl="$(ls "$ROOT"/target/wheels-python/apigw_management-*"$(uname -m)".whl 2>/dev/null | head -n 1)"
     step python "$TARGET/logs/python-install.log" "$BENCH/venv/main/bin/python" -m pip install -q --disable-pip-version-check --force-reinstall --no-deps "$whl" \
       && step python "$TARGET/logs/python-import.log" "$BENCH/venv/main/bin/python" -c "import apigw_management; apigw_management.Client; apigw_management.AsyncClient"
   fi
@@ -85,8 +85,12 @@ if [ -f "$ROOT/package.json" ] && [ -f "$ROOT/node/Cargo.toml" ]; then
   rm -rf "$TARGET/npm" "$TARGET/npm-pack"
   mkdir -p "$TARGET/npm" "$TARGET/npm-pack"
   if step node "$TARGET/logs/node.log" bash "$ROOT/scripts/build-node-addon.sh" \
-      && step node "$TARGET/logs/node-pack.log" bash -c "cd '$ROOT' && npm pack --silent --pack-destination '$TARGET/npm-pack'"; then
-    tar -xzf "$TARGET"/npm-pack/apigw-management-*.tgz -C "$TARGET/npm" && mv "$TARGET/npm/package" "$PKG"
+      && step node "$TARGET/logs/node-pack.log" bash "$ROOT/scripts/pack-npm.sh"; then
+    # The main package, and beside it (where `require` finds it) the linux-x64-gnu one.
+    tar -xzf "$ROOT"/target/npm/apigw-management-[0-9]*.tgz -C "$TARGET/npm" && mv "$TARGET/npm/package" "$PKG"
+    mkdir -p "$TARGET/npm/node_modules"
+    tar -xzf "$ROOT"/target/npm/apigw-management-linux-x64-gnu-*.tgz -C "$TARGET/npm" \
+      && mv "$TARGET/npm/package" "$TARGET/npm/node_modules/apigw-management-linux-x64-gnu"
     step node "$TARGET/logs/node-require.log" node -e "const m=require('$PKG'); if(!m.Client) throw new Error('no Client export')" || rm -rf "$PKG"
   fi
 else

@@ -225,13 +225,31 @@ function batchArgs(opts) {
 const NATIVE = Symbol('apigw-management.native')
 
 /**
+ * The `retryDelay` option as the addon takes it: a number or nothing. A callback that
+ * throws or answers another type keeps the default wait (as v2's `customBackoff`), never
+ * an uncaught exception on the runtime's thread.
+ */
+function retryDelayOf(options) {
+  const f = options && options.retryDelay
+  if (typeof f !== 'function') return f
+  return (info) => {
+    try {
+      const ms = f(info)
+      return typeof ms === 'number' ? ms : undefined
+    } catch {
+      return undefined
+    }
+  }
+}
+
+/**
  * A client for one API's `@connections` endpoint. Cheap to build (no I/O); keeps one
  * connection pool. Every method returns a Promise.
  */
 class Client {
   constructor(options) {
     const opts = nativeOptions(options, options && options[NATIVE])
-    this[NATIVE] = construct(() => new native.NativeClient(opts, options && options.retryDelay))
+    this[NATIVE] = construct(() => new native.NativeClient(opts, retryDelayOf(options)))
   }
 
   /**

@@ -51,6 +51,10 @@ export declare class NativeGateway {
   static start(opts?: GatewayOptions | undefined | null, handler?: ((event: RouteEvent) => void) | undefined | null): NativeGateway
   /** The answer of the JS handler to route event `id` (a Lambda proxy answer as JSON). */
   reply(id: number, answerJson: string): void
+  /** Template mode: `wss://127.0.0.1:PORT/{stage}`. */
+  get wssUrl(): string | null
+  /** Template mode: the generated CA's PEM file, for `wss://` clients. */
+  get caFile(): string | null
   /** `http://127.0.0.1:PORT/{stage}`: the management endpoint. */
   get endpoint(): string
   /** `ws://127.0.0.1:PORT/{stage}`: where WebSocket clients connect. */
@@ -176,6 +180,14 @@ export interface GatewayOptions {
   maxDuration?: number
   clientBufferBytes?: number
   apiId?: string
+  /** Template mode: a SAM/CloudFormation WebSocket API (YAML or JSON file). */
+  template?: string
+  /** Template parameters. */
+  parameterOverrides?: Record<string, string>
+  /** A `sam local`-style `--env-vars` JSON file. */
+  envVars?: string
+  /** The template's region (default `AWS_REGION`, else us-east-1). */
+  region?: string
 }
 
 /** Counts so far, given to `onProgress`. */

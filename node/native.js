@@ -1,37 +1,70 @@
 'use strict'
-// Loads the addon built by `napi build` (node/apigw-management.node), or the prebuilt
-// one for this platform (node/apigw-management.<platform>-<arch>-<libc>.node).
+// Loads the native addon: a build in this checkout (`napi build` writes
+// node/apigw-management.node; the release scripts write npm/<platform>/), else the
+// platform package npm installed from `optionalDependencies`
+// (apigw-management-<platform>, e.g. apigw-management-linux-arm64-gnu).
 const { join } = require('node:path')
-const { existsSync } = require('node:fs')
+const { existsSync, readFileSync } = require('node:fs')
 
-function candidates() {
-  const names = ['apigw-management.node']
-  const { platform, arch } = process
-  if (platform === 'linux') {
-    names.push(`apigw-management.linux-${arch}-gnu.node`)
-  } else {
-    names.push(`apigw-management.${platform}-${arch}.node`)
-  }
-  return names.map((n) => join(__dirname, n))
-}
+/** The platforms with a prebuilt addon package, as napi-rs names them. */
+const SUPPORTED = [
+  'linux-x64-gnu',
+  'linux-arm64-gnu',
+  'linux-x64-musl',
+  'linux-arm64-musl',
+  'darwin-x64',
+  'darwin-arm64',
+  'win32-x64-msvc',
+]
 
-let loaded
-let firstError
-for (const file of candidates()) {
-  if (!existsSync(file)) continue
+/** Whether this Linux runs on musl (Alpine) rather than glibc. */
+function isMusl() {
   try {
-    loaded = require(file)
-    break
-  } catch (e) {
-    firstError = firstError || e
+    return readFileSync('/usr/bin/ldd', 'utf8').includes('musl')
+  } catch {
+    const header = process.report?.getReport?.()?.header
+    return !header?.glibcVersionRuntime
   }
 }
-if (!loaded) {
+
+/** This process's platform as the packages name it: `linux-arm64-gnu`, `win32-x64-msvc`... */
+function platformName() {
+  const { platform, arch } = process
+  if (platform === 'linux') return `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}`
+  if (platform === 'win32') return `win32-${arch}-msvc`
+  return `${platform}-${arch}`
+}
+
+function load() {
+  const platform = platformName()
+  const file = `apigw-management.${platform}.node`
+  const local = [join(__dirname, 'apigw-management.node'), join(__dirname, '..', 'npm', platform, file)]
+  for (const path of local) {
+    if (existsSync(path)) return require(path)
+  }
+  if (!SUPPORTED.includes(platform)) {
+    throw new Error(
+      `apigw-management: no prebuilt addon for this platform (${platform}); ` +
+        `supported platforms: ${SUPPORTED.join(', ')}`,
+    )
+  }
+  const pkg = `apigw-management-${platform}`
+  let cause
+  try {
+    return require(pkg)
+  } catch (e) {
+    cause = e
+  }
+  const missing = cause.code === 'MODULE_NOT_FOUND' && String(cause.message).includes(pkg)
   const e = new Error(
-    `apigw-management: no native addon for ${process.platform}-${process.arch} in ${__dirname}` +
-      (firstError ? `: ${firstError.message}` : ' (run `npm run build`)'),
+    missing
+      ? `apigw-management: the addon package for ${platform}, ${pkg}, is not installed ` +
+          '(npm skips optional dependencies with --omit=optional or --no-optional; ' +
+          `install it, or reinstall apigw-management without that flag)`
+      : `apigw-management: the addon package ${pkg} did not load: ${cause.message}`,
   )
-  e.cause = firstError
+  e.cause = cause
   throw e
 }
-module.exports = loaded
+
+module.exports = load()

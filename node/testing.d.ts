@@ -53,6 +53,12 @@ export interface LocalGatewayOptions {
   maxDuration?: number
   clientBufferBytes?: number
   apiId?: string
+  /** Template mode: a SAM/CloudFormation WebSocket API (YAML or JSON) run with its handlers. */
+  template?: string
+  parameterOverrides?: Record<string, string>
+  /** A `sam local`-style env-vars JSON file. */
+  envVars?: string
+  region?: string
 }
 
 export interface ConnectOptions {
@@ -78,6 +84,10 @@ export declare class LocalGateway {
   stop(): Promise<void>
   readonly endpoint: string
   readonly wsUrl: string
+  /** Template mode: `wss://127.0.0.1:PORT/{stage}`. */
+  readonly wssUrl: string | undefined
+  /** Template mode: the generated CA (PEM file) for `wss://` clients. */
+  readonly caFile: string | undefined
   readonly port: number
   readonly stage: string
   readonly apiId: string
@@ -101,6 +111,8 @@ export interface RecordedRequest {
   headers: Array<[string, string]>
   body: { utf8: string } | { base64: string }
   signature_error: string | null
+  /** When it arrived: milliseconds since the server started. */
+  received_ms: number
 }
 
 export declare class ScriptServer {

@@ -127,7 +127,9 @@ class LocalGateway {
    * @param {object} [options] `{ port, stage, verify, credentials: { accessKeyId, secretAccessKey },
    *   integrationUrl, handler(event) -> answer | Promise<answer>, faults: { seed, throttle,
    *   serverError, dropBefore, dropAfter, latencyMs, latencyJitterMs }, idleTimeout,
-   *   maxDuration (ms), clientBufferBytes, apiId }`
+   *   maxDuration (ms), clientBufferBytes, apiId, template, parameterOverrides: {K: V},
+   *   envVars, region }` (`template`: a SAM/CloudFormation WebSocket API run with its own
+   *   Node and Python handlers; `handler` is then unused)
    */
   constructor(options = {}) {
     if (options === null || typeof options !== 'object') {
@@ -147,7 +149,8 @@ class LocalGateway {
     if (this._native) return this
     const o = this._options
     const opts = {}
-    for (const k of ['port', 'stage', 'verify', 'integrationUrl', 'idleTimeout', 'maxDuration', 'clientBufferBytes', 'apiId']) {
+    for (const k of ['port', 'stage', 'verify', 'integrationUrl', 'idleTimeout', 'maxDuration', 'clientBufferBytes', 'apiId',
+      'template', 'parameterOverrides', 'envVars', 'region']) {
       if (o[k] !== undefined && o[k] !== null) opts[k] = o[k]
     }
     if (o.credentials) {
@@ -203,6 +206,16 @@ class LocalGateway {
     return this._running().wsUrl
   }
 
+  /** Template mode: `wss://127.0.0.1:PORT/{stage}` (else undefined). */
+  get wssUrl() {
+    return this._running().wssUrl ?? undefined
+  }
+
+  /** Template mode: the generated CA (PEM file) that `wss://` clients trust (else undefined). */
+  get caFile() {
+    return this._running().caFile ?? undefined
+  }
+
   get port() {
     return this._running().port
   }
@@ -252,6 +265,8 @@ class LocalGateway {
     }
     const headers = { ...(options.headers || {}), [TAG_HEADER]: tag }
     if (options.userAgent) headers['User-Agent'] = options.userAgent
+    // Template mode sends no events to JS: the client is found by its User-Agent.
+    else if (this._options.template) headers['User-Agent'] = `apigw-test-client ${tag}`
     const ws = new WebSocket(url, { headers, handshakeTimeout: options.timeout || 10000 })
     try {
       await new Promise((resolve, reject) => {
@@ -267,6 +282,10 @@ class LocalGateway {
       this._tags.delete(tag)
     }
     ws.on('error', () => {})
+    if (!waiter.connectionId) {
+      const found = this.connections().find((c) => c.identity.userAgent === headers['User-Agent'])
+      waiter.connectionId = found && found.connectionId
+    }
     const client = new TestClient(ws, waiter.connectionId)
     this._clients.add(client)
     client.closed.then(() => this._clients.delete(client))
@@ -354,7 +373,7 @@ class ScriptServer {
     return this._native.endpoint
   }
 
-  /** Every request received so far: `[{ method, path, connection_id, headers, body, signature_error }]`. */
+  /** Every request received so far: `[{ method, path, connection_id, headers, body, signature_error, received_ms }]`. */
   requests() {
     return JSON.parse(this._native.requestsJson())
   }

@@ -30,4 +30,8 @@ export AWS_SHARED_CREDENTIALS_FILE=/nonexistent/apigw-management/credentials
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI || true
 export NO_PROXY=127.0.0.1,localhost
 export AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1
-node --test --test-timeout=120000 tests/node/
+# Arguments: test files and node --test options instead of the whole suite.
+if (($#)); then
+  exec node --test --test-timeout=900000 "$@"
+fi
+exec node --test --test-timeout=120000 tests/node/

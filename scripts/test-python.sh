@@ -35,4 +35,8 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_ENDPOINT_URL_APIGATEWAY
 export AWS_CONFIG_FILE=/dev/null
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
-exec "$PY" -m pytest -q tests/python "$@"
+# Arguments: test files and pytest options instead of the whole suite.
+if (($#)); then
+    exec "$PY" -m pytest -q "$@"
+fi
+exec "$PY" -m pytest -q tests/python

@@ -153,6 +153,17 @@ pub struct LocalArgs {
     /// instead of the gateway; prints the requests it received when stopped.
     #[arg(long, value_name = "FILE.json")]
     pub script: Option<String>,
+    /// Runs a SAM/CloudFormation WebSocket API (YAML or JSON): its routes, authorizers
+    /// and Node/Python Lambda handlers, with TLS on the same port.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["script", "integration_url", "stage"])]
+    pub template: Option<String>,
+    /// Template parameters: KEY=VALUE ... (as `sam local`).
+    #[arg(long, value_name = "KEY=VALUE", num_args = 1.., requires = "template")]
+    pub parameter_overrides: Vec<String>,
+    /// Environment variables for the template's functions: a JSON file
+    /// {"FunctionId": {"VAR": "value"}, "Parameters": {"VAR": "value"}} (as `sam local`).
+    #[arg(long, value_name = "FILE.json", requires = "template")]
+    pub env_vars: Option<String>,
 }
 
 /// `demo`.

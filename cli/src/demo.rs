@@ -314,8 +314,7 @@ async fn broadcast(
     report.gone = result.gone.len();
     report.failed = result.failed.len();
     report.rate = result.delivered as f64 / report.broadcast_time.as_secs_f64().max(1e-9);
-    report.cpu_per_message =
-        cpu.map(|c| c.as_secs_f64() * 1e6 / (result.delivered.max(1) as f64));
+    report.cpu_per_message = cpu.map(|c| c.as_secs_f64() * 1e6 / (result.delivered.max(1) as f64));
     say.line(format!(
         "  broadcast    {} delivered, {} gone, {} failed in {:.3} s: {:.0} msgs/s",
         report.delivered,

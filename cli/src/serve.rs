@@ -36,6 +36,9 @@ pub async fn run(global: &Global, args: LocalArgs) -> Result<(), Failure> {
     if let Some(url) = &args.integration_url {
         builder = builder.integration_url(url);
     }
+    if let Some(path) = &args.template {
+        builder = builder.template(load_template(global, path, &args)?);
+    }
     if let Some(json) = &args.faults {
         builder = builder.faults(Faults::from_json(json).map_err(Failure::input)?);
     }
@@ -50,6 +53,8 @@ pub async fn run(global: &Global, args: LocalArgs) -> Result<(), Failure> {
         "port": gateway.port(),
         "access_key_id": gateway.access_key_id(),
         "verify": gateway.verifies_signatures(),
+        "wss_url": gateway.wss_url(),
+        "ca_file": gateway.ca_file(),
     });
     announce(&first, format);
     if format == Output::Text {
@@ -67,11 +72,55 @@ pub async fn run(global: &Global, args: LocalArgs) -> Result<(), Failure> {
                 gateway.access_key_id()
             )
         };
+        if let (Some(wss), Some(ca)) = (gateway.wss_url(), gateway.ca_file()) {
+            println!("TLS: {wss} with the CA {}", ca.display());
+        }
         println!("{keys}; stop with Ctrl-C");
     }
     shutdown_signal().await;
     gateway.stop();
     Ok(())
+}
+
+/// Reads `--template` with its overrides; prints what it does not emulate, one line each.
+fn load_template(
+    global: &Global,
+    path: &str,
+    args: &LocalArgs,
+) -> Result<apigw_management_local::Template, Failure> {
+    let overrides = args
+        .parameter_overrides
+        .iter()
+        .map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .ok_or_else(|| {
+                    Failure::input(format!("--parameter-overrides {kv:?} is not KEY=VALUE"))
+                })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let region = global
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
+        .or_else(|| {
+            std::env::var("AWS_DEFAULT_REGION")
+                .ok()
+                .filter(|r| !r.is_empty())
+        })
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let env_vars = args.env_vars.as_deref().map(std::path::Path::new);
+    let t = apigw_management_local::Template::load(path.as_ref(), &overrides, env_vars, &region)
+        .map_err(Failure::input)?;
+    if !t.not_emulated.is_empty() {
+        eprintln!("not emulated: {}", t.not_emulated.join(", "));
+    }
+    for note in &t.notes {
+        eprintln!("{note}");
+    }
+    let routes: Vec<&str> = t.routes.keys().map(String::as_str).collect();
+    eprintln!("routes: {}", routes.join(", "));
+    Ok(t)
 }
 
 async fn serve_script(path: &str, verifier: Verifier, format: Output) -> Result<(), Failure> {

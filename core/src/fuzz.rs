@@ -6,6 +6,7 @@ use crate::model::{Connection, service_error};
 use crate::retry::parse_retry_after;
 use proptest::prelude::*;
 use serde_json::{Value, json};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const CASES: u32 = 4096;
 
@@ -85,8 +86,100 @@ fn any_json() -> impl Strategy<Value = Value> {
     })
 }
 
+/// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range an HTTP date can write.
+const FIRST_HTTP_DATE: i64 = -62_135_596_800;
+const LAST_HTTP_DATE: i64 = 253_402_300_799;
+
+/// An IMF-fixdate (`Tue, 24 Nov 2026 10:00:00 GMT`) for `secs` since the epoch, written
+/// here from the civil calendar (days to y/m/d as in Hinnant's `civil_from_days`), not
+/// by the parser's own library.
+fn http_date(secs: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let (era, doe) = (z.div_euclid(146_097), z.rem_euclid(146_097));
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{}, {day:02} {} {year:04} {:02}:{:02}:{:02} GMT",
+        DAYS[days.rem_euclid(7) as usize],
+        MONTHS[month as usize - 1],
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn instant(secs: i64) -> SystemTime {
+    let d = Duration::from_secs(secs.unsigned_abs());
+    if secs >= 0 {
+        UNIX_EPOCH + d
+    } else {
+        UNIX_EPOCH - d
+    }
+}
+
+/// Seconds since the epoch across the whole HTTP-date range, its ends and the days
+/// calendars get wrong (leap days, year ends, the epoch itself) weighted in.
+fn http_date_secs() -> impl Strategy<Value = i64> {
+    prop_oneof![
+        FIRST_HTTP_DATE..=LAST_HTTP_DATE,
+        Just(FIRST_HTTP_DATE),
+        Just(LAST_HTTP_DATE),
+        Just(0),
+        Just(-1),
+        Just(951_782_400),   // 2000-02-29
+        Just(4_107_456_000), // 2100-02-28, 2100 is no leap year
+        Just(1_798_675_199), // 2026-12-31T23:59:59
+        -100_000i64..100_000,
+    ]
+}
+
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn http_dates_parse_to_their_instant(secs in http_date_secs()) {
+        let text = http_date(secs);
+        prop_assert_eq!(crate::model::parse_http_date(&text), Some(instant(secs)), "{}", text);
+    }
+
+    #[test]
+    fn retry_after_dates_wait_until_then_within_the_cap(
+        now in 0i64..4_000_000_000,
+        ahead in prop_oneof![-1_000_000i64..1_000_000, -30i64..30, Just(i64::MIN / 4)],
+    ) {
+        let at = (now + ahead).clamp(FIRST_HTTP_DATE, LAST_HTTP_DATE);
+        let want = Duration::from_secs((at - now).clamp(0, 20) as u64);
+        prop_assert_eq!(parse_retry_after(&http_date(at), instant(now)), Some(want));
+    }
+
+    #[test]
+    fn http_dates_with_a_field_out_of_range_are_refused(
+        secs in 0i64..4_000_000_000,
+        field in 0usize..4,
+        bad in prop_oneof![Just("32"), Just("99"), Just("-1"), Just("")],
+    ) {
+        // `Tue, 24 Nov 2026 10:00:00 GMT`: day, then hour, minute, second.
+        let text = http_date(secs);
+        let (head, time) = text.split_at(17);
+        let mut parts: Vec<String> = time.trim_end_matches(" GMT").split(':').map(String::from).collect();
+        let broken = if field == 0 {
+            format!("{}{bad}{}", &head[..5], &text[7..])
+        } else {
+            parts[field - 1] = if bad == "32" { "61".into() } else { bad.to_string() };
+            format!("{head}{} GMT", parts.join(":"))
+        };
+        prop_assert_eq!(crate::model::parse_http_date(&broken), None, "{}", broken);
+        let _ = parse_retry_after(&broken, instant(secs));
+    }
 
     #[test]
     fn endpoint_parse_never_panics(s in endpoint_like()) {

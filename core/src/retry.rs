@@ -111,6 +111,58 @@ mod tests {
         }
     }
 
+    /// Full jitter, checked on many draws: each attempt's delays spread evenly over
+    /// `[0, min(base · 2^(attempt-1), cap)]` (mean half the ceiling, each quarter of the
+    /// range about a quarter of the draws), so the mean doubles with each attempt until the
+    /// cap. A zero, constant or non-growing backoff fails.
+    #[test]
+    fn backoff_grows_and_jitters_uniformly() {
+        fastrand::seed(17);
+        const N: usize = 4000;
+        let base = Duration::from_millis(100);
+        let mut means = Vec::new();
+        for attempt in 1..=10 {
+            let ceiling = (base * 2u32.pow(attempt - 1)).min(MAX_BACKOFF);
+            let draws: Vec<f64> = (0..N)
+                .map(|_| backoff(base, attempt).as_secs_f64() / ceiling.as_secs_f64())
+                .collect();
+            assert!(draws.iter().all(|d| (0.0..=1.0).contains(d)), "{attempt}");
+            let mean = draws.iter().sum::<f64>() / N as f64;
+            assert!(
+                (mean - 0.5).abs() < 0.03,
+                "{attempt}: mean {mean} of the ceiling"
+            );
+            let mut quarters = [0usize; 4];
+            for d in &draws {
+                quarters[((d * 4.0) as usize).min(3)] += 1;
+            }
+            for q in quarters {
+                let share = q as f64 / N as f64;
+                assert!(
+                    (share - 0.25).abs() < 0.03,
+                    "{attempt}: quarters {quarters:?}"
+                );
+            }
+            means.push(mean * ceiling.as_secs_f64());
+        }
+        // 100 ms · 2^8 = 25.6 s: attempts 1 to 8 double, 9 and 10 sit at the 20 s cap.
+        for (i, pair) in means.windows(2).enumerate() {
+            let ratio = pair[1] / pair[0];
+            let want = if i < 7 {
+                2.0
+            } else if i == 7 {
+                20.0 / 12.8
+            } else {
+                1.0
+            };
+            assert!(
+                (ratio - want).abs() < 0.15,
+                "attempt {}: ratio {ratio}",
+                i + 2
+            );
+        }
+    }
+
     #[test]
     fn retry_after_seconds_and_date() {
         let now = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);

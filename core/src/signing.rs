@@ -69,7 +69,7 @@ mod tests {
     /// Known answers computed with botocore (`shared/signing-vectors.json`).
     #[test]
     fn matches_botocore_signing_vectors() {
-        let raw = include_str!("../../tests/vectors/signing.json");
+        let raw = include_str!("../testdata/signing.json");
         let v: serde_json::Value = serde_json::from_str(raw).unwrap();
         let endpoint = Endpoint::parse(v["endpoint"].as_str().unwrap()).unwrap();
         let date = v["x_amz_date"].as_str().unwrap();

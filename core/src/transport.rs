@@ -224,7 +224,11 @@ impl Http {
                         "TLS with {endpoint} failed (the certificate is not trusted, or the handshake failed)"
                     ),
                 )
-            } else if chain.contains("timed out") || chain.contains("timeout") {
+            } else if chain.contains("timed out")
+                || chain.contains("timeout")
+                || find_source::<std::io::Error>(&e)
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+            {
                 Error::new(
                     ErrorKind::Timeout,
                     format!("could not connect to {endpoint} in time"),

@@ -1,6 +1,7 @@
 //! Route events: `$connect`, `$disconnect` and `$default` as API Gateway delivers them to
 //! a Lambda proxy integration, sent to an in-process handler and/or an integration URL.
 
+use crate::template_api::TemplateApi;
 use futures_util::FutureExt;
 use serde_json::{Map, Value, json};
 use std::future::Future;
@@ -47,13 +48,29 @@ pub(crate) struct RouteAnswer {
     pub status: u16,
     /// The answer's `headers` (the `$connect` answer may choose a subprotocol).
     pub headers: Vec<(String, String)>,
+    /// A message for the client (a route response, or the service's error frame).
+    pub reply: Option<String>,
 }
 
 impl RouteAnswer {
     fn ok() -> Self {
+        RouteAnswer::status(200)
+    }
+
+    /// An answer with only a status.
+    pub(crate) fn status(status: u16) -> Self {
         RouteAnswer {
-            status: 200,
+            status,
             headers: Vec::new(),
+            reply: None,
+        }
+    }
+
+    /// A success that sends `message` back to the client.
+    pub(crate) fn reply(message: String) -> Self {
+        RouteAnswer {
+            reply: Some(message),
+            ..RouteAnswer::status(200)
         }
     }
 
@@ -62,7 +79,7 @@ impl RouteAnswer {
     }
 
     /// Reads a Lambda proxy answer.
-    fn from_value(v: &Value) -> Self {
+    pub(crate) fn from_value(v: &Value) -> Self {
         let status = match v.get("statusCode") {
             None | Some(Value::Null) => 200,
             Some(s) => s
@@ -81,7 +98,11 @@ impl RouteAnswer {
                     .collect()
             })
             .unwrap_or_default();
-        RouteAnswer { status, headers }
+        RouteAnswer {
+            status,
+            headers,
+            reply: None,
+        }
     }
 }
 
@@ -89,6 +110,7 @@ impl RouteAnswer {
 pub(crate) struct Router {
     handler: Option<EventHandler>,
     integration: Option<(reqwest::Client, String)>,
+    template: Option<Arc<TemplateApi>>,
 }
 
 impl Router {
@@ -109,17 +131,27 @@ impl Router {
         Router {
             handler,
             integration,
+            template: None,
         }
+    }
+
+    /// Sends every event to a template's API instead.
+    pub(crate) fn with_template(mut self, template: Option<Arc<TemplateApi>>) -> Self {
+        self.template = template;
+        self
     }
 
     /// True when events go somewhere.
     pub(crate) fn is_active(&self) -> bool {
-        self.handler.is_some() || self.integration.is_some()
+        self.handler.is_some() || self.integration.is_some() || self.template.is_some()
     }
 
     /// Delivers an event to the handler, then to the integration URL; the first non-2xx
     /// answer wins. With neither, every event is accepted.
     pub(crate) async fn deliver(&self, event: Value) -> RouteAnswer {
+        if let Some(t) = &self.template {
+            return t.deliver(event).await;
+        }
         let mut answer = RouteAnswer::ok();
         if let Some(h) = &self.handler {
             // A handler that panics answers 500, as a failed Lambda does.
@@ -128,13 +160,7 @@ impl Router {
                 Ok(fut) => AssertUnwindSafe(fut).catch_unwind().await.ok(),
                 Err(_) => None,
             };
-            answer = value.map_or(
-                RouteAnswer {
-                    status: 500,
-                    headers: Vec::new(),
-                },
-                |v| RouteAnswer::from_value(&v),
-            );
+            answer = value.map_or(RouteAnswer::status(500), |v| RouteAnswer::from_value(&v));
             if !answer.is_success() {
                 return answer;
             }
@@ -150,18 +176,12 @@ impl Router {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!("integration {url}: {e}");
-                    return RouteAnswer {
-                        status: 500,
-                        headers: Vec::new(),
-                    };
+                    return RouteAnswer::status(500);
                 }
             };
             let status = resp.status().as_u16();
             if !(200..300).contains(&status) {
-                return RouteAnswer {
-                    status,
-                    headers: Vec::new(),
-                };
+                return RouteAnswer::status(status);
             }
             let body = resp.bytes().await.unwrap_or_default();
             answer = match serde_json::from_slice::<Value>(&body) {

@@ -6,6 +6,8 @@ use crate::events::{EventHandler, Router, handler_fn};
 use crate::faults::{FaultSchedule, Faults};
 use crate::registry::{Conn, Connections};
 use crate::server::{Limits, Shared, accept_loop};
+use crate::template::Template;
+use crate::template_api::{Bound, TemplateApi};
 use crate::verify::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Verifier};
 use std::future::Future;
 use std::io;
@@ -72,6 +74,7 @@ pub struct GatewayBuilder {
     max_duration: Duration,
     client_buffer_bytes: usize,
     api_id: Option<String>,
+    template: Option<Template>,
 }
 
 impl Default for GatewayBuilder {
@@ -89,6 +92,7 @@ impl Default for GatewayBuilder {
             max_duration: DEFAULT_MAX_DURATION,
             client_buffer_bytes: DEFAULT_CLIENT_BUFFER_BYTES,
             api_id: None,
+            template: None,
         }
     }
 }
@@ -110,6 +114,7 @@ impl std::fmt::Debug for GatewayBuilder {
             .field("idle_timeout", &self.idle_timeout)
             .field("max_duration", &self.max_duration)
             .field("client_buffer_bytes", &self.client_buffer_bytes)
+            .field("template", &self.template.as_ref().map(|t| &t.api_id))
             .finish_non_exhaustive()
     }
 }
@@ -206,6 +211,31 @@ impl GatewayBuilder {
         self
     }
 
+    /// Runs a SAM/CloudFormation WebSocket API (template mode): its stage and API id, its
+    /// routes and their Lambda handlers in worker processes, and TLS on the same port
+    /// with a generated CA ([`Running::ca_file`]) so that handlers reach
+    /// `https://{domainName}/{stage}` and `https://{apiId}.execute-api.{region}.amazonaws.com/{stage}`.
+    /// Replaces [`stage`](GatewayBuilder::stage), [`api_id`](GatewayBuilder::api_id) and
+    /// any handler or integration URL.
+    ///
+    /// ```no_run
+    /// use apigw_management_local::{LocalGateway, Template};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let template = Template::load("template.yaml".as_ref(), &[], None, "us-east-1")?;
+    /// let gateway = LocalGateway::builder().template(template).start().await?;
+    /// println!("clients connect to {}", gateway.ws_url());
+    /// # Ok(()) }
+    /// ```
+    pub fn template(mut self, template: Template) -> Self {
+        self.stage = template.stage.clone();
+        self.api_id = Some(template.api_id.clone());
+        self.handler = None;
+        self.integration_url = None;
+        self.template = Some(template);
+        self
+    }
+
     /// Binds `127.0.0.1:{port}` and starts serving on the current tokio runtime.
     ///
     /// Fails with `InvalidInput` for a bad option (stage, integration URL, faults, zero
@@ -247,6 +277,8 @@ impl GatewayBuilder {
         };
         let listener = TcpListener::bind(("127.0.0.1", self.port)).await?;
         let addr = listener.local_addr()?;
+        let bound = (addr, access_key_id.as_str(), secret_access_key.as_str());
+        let (template, tls) = start_template(self.template, bound)?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let shared = Arc::new(Shared {
             stage: self.stage.as_str().into(),
@@ -265,14 +297,18 @@ impl GatewayBuilder {
             }),
             connections: Connections::new(),
             faults: FaultSchedule::new(self.faults),
-            router: Router::new(self.handler, self.integration_url),
+            router: Router::new(self.handler, self.integration_url).with_template(template.clone()),
             limits: Limits {
                 idle_timeout: self.idle_timeout,
                 max_duration: self.max_duration,
                 client_buffer_bytes: self.client_buffer_bytes,
             },
             stop: stop_rx,
+            tls,
         });
+        if let Some(t) = &template {
+            t.warm().await;
+        }
         tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(Running {
             addr,
@@ -280,8 +316,35 @@ impl GatewayBuilder {
             secret_access_key,
             shared,
             stop: stop_tx,
+            template,
         })
     }
+}
+
+/// Template mode's TLS (a fresh CA, a certificate for the API's names) and its API;
+/// nothing without a template.
+#[allow(clippy::type_complexity)]
+fn start_template(
+    template: Option<Template>,
+    (addr, access_key_id, secret_access_key): (SocketAddr, &str, &str),
+) -> io::Result<(Option<Arc<TemplateApi>>, Option<tokio_rustls::TlsAcceptor>)> {
+    let Some(template) = template else {
+        return Ok((None, None));
+    };
+    let names = vec![
+        "127.0.0.1".to_string(),
+        "localhost".to_string(),
+        crate::template_api::api_host(&template),
+    ];
+    let tls = crate::tls::generate(&names)?;
+    let bound = Bound {
+        addr,
+        access_key_id,
+        secret_access_key,
+        ca_pem: &tls.ca_pem,
+    };
+    let api = TemplateApi::new(template, &bound)?;
+    Ok((Some(Arc::new(api)), Some(tls.acceptor)))
 }
 
 /// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`, else the documented local pair.
@@ -343,6 +406,7 @@ pub struct Running {
     secret_access_key: String,
     shared: Arc<Shared>,
     stop: watch::Sender<bool>,
+    template: Option<Arc<TemplateApi>>,
 }
 
 impl std::fmt::Debug for Running {
@@ -404,6 +468,19 @@ impl Running {
             self.secret_access_key.clone(),
             None,
         )
+    }
+
+    /// Template mode's CA certificate (PEM file): `wss://` clients trust it to connect to
+    /// [`wss_url`](Running::wss_url). `None` outside template mode.
+    pub fn ca_file(&self) -> Option<std::path::PathBuf> {
+        self.template.as_ref().map(|t| t.ca_file())
+    }
+
+    /// Where `wss://` clients connect in template mode: `wss://127.0.0.1:PORT/{stage}`.
+    pub fn wss_url(&self) -> Option<String> {
+        self.template
+            .as_ref()
+            .map(|_| format!("wss://{}/{}", self.addr, self.shared.stage))
     }
 
     /// Whether signatures are checked.
@@ -495,6 +572,9 @@ impl Running {
     /// Stops accepting, closes every client (1001) and every HTTP connection. Idempotent.
     pub fn stop(&self) {
         self.stop.send_replace(true);
+        if let Some(t) = &self.template {
+            t.shutdown();
+        }
         for conn in self.shared.connections.all() {
             if !conn.is_accepted() {
                 self.shared.connections.remove(&conn.id);

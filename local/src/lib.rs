@@ -9,18 +9,25 @@
 #![warn(clippy::too_many_lines)]
 
 mod answers;
+mod authorizers;
 pub mod events;
 pub mod faults;
 pub mod gateway;
 mod ids;
+mod intrinsics;
 pub mod limits;
 mod management;
 mod registry;
+mod route_selection;
 pub mod script;
 mod server;
+pub mod template;
+mod template_api;
+mod tls;
 pub mod verify;
 mod websocket;
 pub mod wire;
+mod workers;
 
 pub use events::{EventFuture, EventHandler, handler_fn};
 pub use faults::{FaultCounts, Faults};
@@ -31,7 +38,8 @@ pub use gateway::{
 pub use ids::new_connection_id;
 pub use limits::{ensure_open_files, open_files_limit};
 pub use management::MAX_POST_BYTES;
-pub use script::{RecordedRequest, Script, ScriptServer, ScriptedResponse};
+pub use script::{ConnectMode, RecordedRequest, Script, ScriptServer, ScriptedResponse};
+pub use template::{Authorizer, Function, Route, Runtime, Template};
 pub use verify::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Verifier, format_amz_date};
 pub use websocket::{MAX_FRAME_BYTES, MAX_MESSAGE_BYTES};
 pub use wire::ServiceError;

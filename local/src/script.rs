@@ -15,12 +15,12 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::sync::watch;
 
 /// One scripted answer.
@@ -56,12 +56,36 @@ fn default_status() -> u16 {
 
 /// A script: answers per connection id, and how requests are checked.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct Script {
     /// Connection id → successive answers (`"*"` matches any other id).
     pub responses: BTreeMap<String, Vec<ScriptedResponse>>,
     /// The stage in the path (default `prod`).
     #[serde(default)]
     pub stage: Option<String>,
+    /// How far the server's clock is from the real one, in milliseconds: its `Date`
+    /// headers and its signature checks use that clock.
+    #[serde(default)]
+    pub clock_offset_ms: i64,
+    /// Answer a request whose signature fails with the service's 403 (the scripted
+    /// answers are kept for the well-signed ones); by default the failure is only recorded.
+    #[serde(default)]
+    pub reject_bad_signatures: bool,
+    /// How connects are met.
+    #[serde(default)]
+    pub connect: ConnectMode,
+}
+
+/// How the server meets a client's connect.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectMode {
+    /// Accepts and answers (the default).
+    #[default]
+    Accept,
+    /// Never answers: the listener's backlog is full and nothing accepts, so a client's
+    /// SYN goes unanswered and its connect hangs until its own timeout.
+    Hang,
 }
 
 /// A request the server received.
@@ -80,6 +104,8 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// `None` when the signature verified, else the error code it failed with.
     pub signature_error: Option<String>,
+    /// When it arrived: milliseconds since the server started.
+    pub received_ms: u64,
 }
 
 fn body_json<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -112,6 +138,21 @@ struct State {
     verifier: Verifier,
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
+    started: Instant,
+}
+
+impl State {
+    /// The server's clock: the real one moved by the script's `clock_offset_ms`.
+    fn now(&self) -> SystemTime {
+        let offset = Duration::from_millis(self.script.clock_offset_ms.unsigned_abs());
+        let now = SystemTime::now();
+        let moved = if self.script.clock_offset_ms >= 0 {
+            now.checked_add(offset)
+        } else {
+            now.checked_sub(offset)
+        };
+        moved.unwrap_or(now)
+    }
 }
 
 /// A running scripted server on 127.0.0.1. Stops when dropped.
@@ -120,13 +161,19 @@ pub struct ScriptServer {
     stage: String,
     state: Arc<State>,
     shutdown: watch::Sender<bool>,
+    /// With `"connect": "hang"`: the listener and the connection that fills its backlog.
+    _backlog: Option<(TcpListener, TcpStream)>,
 }
 
 impl ScriptServer {
     /// Starts a server for `script` on `127.0.0.1:0`, checking signatures made with
     /// `verifier`'s keys (a failed check is recorded, and the script still answers).
     pub async fn start(script: Script, verifier: Verifier) -> io::Result<ScriptServer> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let hang = script.connect == ConnectMode::Hang;
+        let socket = TcpSocket::new_v4()?;
+        socket.bind((Ipv4Addr::LOCALHOST, 0).into())?;
+        // Backlog 0 holds one unaccepted connection; the next SYN is dropped.
+        let listener = socket.listen(if hang { 0 } else { 1024 })?;
         let addr = listener.local_addr()?;
         let stage = script.stage.clone().unwrap_or_else(|| "prod".into());
         let state = Arc::new(State {
@@ -136,14 +183,21 @@ impl ScriptServer {
             verifier,
             in_flight: AtomicUsize::new(0),
             max_in_flight: AtomicUsize::new(0),
+            started: Instant::now(),
         });
         let (shutdown, rx) = watch::channel(false);
-        tokio::spawn(accept_loop(listener, state.clone(), rx));
+        let backlog = if hang {
+            Some(fill_backlog(listener).await?)
+        } else {
+            tokio::spawn(accept_loop(listener, state.clone(), rx));
+            None
+        };
         Ok(ScriptServer {
             addr,
             stage,
             state,
             shutdown,
+            _backlog: backlog,
         })
     }
 
@@ -194,6 +248,20 @@ impl Drop for ScriptServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Fills a backlog-0 listener's queue with one connection that is never accepted, and
+/// checks that a further connect now goes unanswered. Both stay open until dropped.
+async fn fill_backlog(listener: TcpListener) -> io::Result<(TcpListener, TcpStream)> {
+    let addr = listener.local_addr()?;
+    let filler = TcpStream::connect(addr).await?;
+    let probe = tokio::time::timeout(Duration::from_millis(200), TcpStream::connect(addr)).await;
+    if probe.is_ok() {
+        return Err(io::Error::other(
+            "a full backlog still answered a connect (is tcp_abort_on_overflow set?)",
+        ));
+    }
+    Ok((listener, filler))
 }
 
 async fn accept_loop(listener: TcpListener, state: Arc<State>, mut stop: watch::Receiver<bool>) {
@@ -337,51 +405,51 @@ struct Answer {
 fn answer_for(state: &State, req: Parsed) -> Answer {
     let stage = state.script.stage.as_deref().unwrap_or("prod");
     let connection_id = connection_id_of(&req.path, stage);
-    let signature_error = state
-        .verifier
-        .verify(
-            &Incoming {
-                method: &req.method,
-                raw_path: &req.path,
-                headers: &req.headers,
-                body: &req.body,
-            },
-            SystemTime::now(),
-        )
-        .err()
-        .map(|e| e.code.to_string());
+    let now = state.now();
+    let incoming = Incoming {
+        method: &req.method,
+        raw_path: &req.path,
+        headers: &req.headers,
+        body: &req.body,
+    };
+    let signature = state.verifier.verify(&incoming, now);
     state
         .requests
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .push(RecordedRequest {
-            method: req.method.clone(),
-            path: req.path.clone(),
+            method: req.method,
+            path: req.path,
             connection_id: connection_id.clone(),
             headers: req.headers,
             body: req.body,
-            signature_error,
+            signature_error: signature.as_ref().err().map(|e| e.code.to_string()),
+            received_ms: state.started.elapsed().as_millis() as u64,
         });
-    let Some(id) = connection_id else {
-        return Answer {
-            delay: None,
-            action: Act::Respond(error_response(&ServiceError::forbidden())),
-        };
+    let respond = |e: &ServiceError| Answer {
+        delay: None,
+        action: Act::Respond(error_response(e, now)),
     };
+    match (signature, connection_id) {
+        (Err(e), _) if state.script.reject_bad_signatures => respond(&e),
+        (_, None) => respond(&ServiceError::forbidden()),
+        (_, Some(id)) => scripted_answer(state, id, now).unwrap_or_else(|e| respond(&e)),
+    }
+}
+
+/// The next scripted answer for `id`, or the server error explaining why there is none.
+fn scripted_answer(state: &State, id: String, now: SystemTime) -> Result<Answer, ServiceError> {
     let responses = &state.script.responses;
     let (key, list) = match responses.get(&id) {
         Some(list) => (id, list),
         None => match responses.get("*") {
             Some(list) => ("*".to_string(), list),
             None => {
-                return Answer {
-                    delay: None,
-                    action: Act::Respond(error_response(&ServiceError::new(
-                        500,
-                        "InternalServerErrorException",
-                        format!("the script has no answer for connection id {id:?}"),
-                    ))),
-                };
+                return Err(ServiceError::new(
+                    500,
+                    "InternalServerErrorException",
+                    format!("the script has no answer for connection id {id:?}"),
+                ));
             }
         },
     };
@@ -392,25 +460,22 @@ fn answer_for(state: &State, req: Parsed) -> Answer {
         *n += 1;
         i
     };
-    let Some(r) = list.get(index) else {
-        return Answer {
-            delay: None,
-            action: Act::Respond(error_response(&ServiceError::new(
-                500,
-                "InternalServerErrorException",
-                "the script's answer list is empty",
-            ))),
-        };
-    };
+    let r = list.get(index).ok_or_else(|| {
+        ServiceError::new(
+            500,
+            "InternalServerErrorException",
+            "the script's answer list is empty",
+        )
+    })?;
     let delay = (r.delay_ms > 0).then(|| Duration::from_millis(r.delay_ms));
     let action = match r.action.as_deref() {
         Some("hang") => Act::Hang,
         Some("close") => Act::Close,
         Some("raw") => Act::Raw(r.raw.clone().unwrap_or_default().into_bytes()),
         Some("partial") => Act::Partial(b"HTTP/1.1 200 OK\r\nContent-Ty".to_vec()),
-        _ => Act::Respond(scripted_response(r)),
+        _ => Act::Respond(scripted_response(r, now)),
     };
-    Answer { delay, action }
+    Ok(Answer { delay, action })
 }
 
 /// The decoded connection id of `/{stage}/@connections/{id}`.
@@ -431,7 +496,7 @@ fn percent_decode(s: &str) -> String {
         .into_owned()
 }
 
-fn scripted_response(r: &ScriptedResponse) -> Vec<u8> {
+fn scripted_response(r: &ScriptedResponse, now: SystemTime) -> Vec<u8> {
     let body = match (&r.body, &r.body_base64) {
         (Some(b), _) => b.clone().into_bytes(),
         (None, Some(b64)) => base64::engine::general_purpose::STANDARD
@@ -450,22 +515,28 @@ fn scripted_response(r: &ScriptedResponse) -> Vec<u8> {
     {
         headers.push(("x-amzn-RequestId".into(), request_id()));
     }
-    http_response(r.status, &headers, &body)
+    http_response(r.status, &headers, &body, now)
 }
 
 /// A complete response for a service error, as the service shapes it.
-pub(crate) fn error_response(e: &ServiceError) -> Vec<u8> {
+fn error_response(e: &ServiceError, now: SystemTime) -> Vec<u8> {
     let headers = vec![
         ("Content-Type".to_string(), "application/json".to_string()),
         ("x-amzn-ErrorType".to_string(), e.code.to_string()),
         ("x-amzn-RequestId".to_string(), request_id()),
     ];
-    http_response(e.status, &headers, &e.body())
+    http_response(e.status, &headers, &e.body(), now)
 }
 
-fn http_response(status: u16, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+/// A complete response; `Date` is `now` unless the headers give one.
+fn http_response(
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+    now: SystemTime,
+) -> Vec<u8> {
     let mut out = format!("HTTP/1.1 {status} {}\r\n", reason(status));
-    let date = aws_smithy_types::DateTime::from(SystemTime::now())
+    let date = aws_smithy_types::DateTime::from(now)
         .fmt(aws_smithy_types::date_time::Format::HttpDate)
         .unwrap_or_default();
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("date")) {

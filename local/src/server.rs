@@ -38,6 +38,9 @@ pub(crate) struct Shared {
     pub router: Router,
     pub limits: Limits,
     pub stop: watch::Receiver<bool>,
+    /// TLS on the same port (template mode): a connection starting with a TLS
+    /// handshake is served through it.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 /// A request answered by dropping its TCP connection (an injected fault, or a body that
@@ -71,11 +74,47 @@ pub(crate) async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             }
         };
         let _ = stream.set_nodelay(true);
-        tokio::spawn(serve(stream, peer, shared.clone()));
+        match shared.tls.clone() {
+            Some(tls) => {
+                tokio::spawn(serve_tls_or_plain(stream, peer, shared.clone(), tls));
+            }
+            None => {
+                tokio::spawn(serve(stream, peer, shared.clone()));
+            }
+        }
     }
 }
 
-async fn serve(stream: tokio::net::TcpStream, peer: SocketAddr, shared: Arc<Shared>) {
+/// Serves TLS when the client's first byte starts a TLS handshake (0x16), else HTTP.
+async fn serve_tls_or_plain(
+    stream: tokio::net::TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    tls: tokio_rustls::TlsAcceptor,
+) {
+    let mut first = [0u8; 1];
+    let mut stop = shared.stop.clone();
+    let peeked = tokio::select! {
+        _ = stop.changed() => return,
+        peeked = stream.peek(&mut first) => peeked,
+    };
+    if !matches!(peeked, Ok(1)) || first[0] != 0x16 {
+        return serve(stream, peer, shared).await;
+    }
+    let accepted = tokio::select! {
+        _ = stop.changed() => return,
+        accepted = tls.accept(stream) => accepted,
+    };
+    match accepted {
+        Ok(stream) => serve(stream, peer, shared).await,
+        Err(e) => tracing::debug!("TLS handshake with {peer} failed: {e}"),
+    }
+}
+
+async fn serve<S>(stream: S, peer: SocketAddr, shared: Arc<Shared>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let mut stop = shared.stop.clone();
     let service = {
         let shared = shared.clone();

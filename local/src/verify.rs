@@ -357,7 +357,7 @@ mod tests {
 
     #[test]
     fn botocore_vectors_verify() {
-        let raw = include_str!("../../tests/vectors/signing.json");
+        let raw = include_str!("../testdata/signing.json");
         let v: serde_json::Value = serde_json::from_str(raw).unwrap();
         let verifier = Verifier::new(
             v["access_key_id"].as_str().unwrap(),

@@ -242,7 +242,10 @@ where
                     Some(Ok(Message::Text(text))) => {
                         conn.touch();
                         if shared.router.is_active() {
-                            shared.router.deliver(source.message_event(&text)).await;
+                            let answer = shared.router.deliver(source.message_event(&text)).await;
+                            if let Some(reply) = answer.reply {
+                                let _ = conn.post(Bytes::from(reply), usize::MAX, None);
+                            }
                         }
                     }
                     Some(Ok(Message::Binary(_))) => {

@@ -11,6 +11,131 @@ use std::time::Duration;
 const KEY: &str = "AKIDLOCAL";
 const SECRET: &str = "local-secret";
 
+const CASE_KEYS: &[&str] = &[
+    "name",
+    "client",
+    "call",
+    "script",
+    "expect",
+    "expect_requests",
+    "expect_request_count",
+    "expect_signature_errors",
+    "expect_gaps_ms",
+    "skip",
+];
+const CLIENT_KEYS: &[&str] = &[
+    "max_attempts",
+    "retry_base_delay_ms",
+    "timeout_ms",
+    "connect_timeout_ms",
+    "retry_ambiguous",
+    "max_payload_bytes",
+    "endpoint",
+    "region",
+    "proxy",
+];
+const CALL_KEYS: &[&str] = &[
+    "op",
+    "connection_id",
+    "data",
+    "connection_ids",
+    "items",
+    "concurrency",
+];
+const ERROR_KEYS: &[&str] = &[
+    "kind",
+    "code",
+    "status",
+    "message",
+    "message_contains",
+    "request_id",
+    "attempts",
+    "retryable",
+];
+const CONNECTION_KEYS: &[&str] = &["connected_at", "last_active_at", "source_ip", "user_agent"];
+
+/// Fails on a key outside `allowed` (a typo must fail the case, not be ignored), and on a
+/// missing one of `required`.
+fn keys(v: &Value, allowed: &[&str], required: &[&str], what: &str) -> Result<(), String> {
+    let map = v
+        .as_object()
+        .ok_or_else(|| format!("{what} is not an object: {v}"))?;
+    if let Some(k) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(format!("unknown key {k:?} in {what}"));
+    }
+    match required.iter().find(|k| !map.contains_key(**k)) {
+        Some(k) => Err(format!("{what} lacks {k:?}")),
+        None => Ok(()),
+    }
+}
+
+fn data_keys(v: &Value, what: &str) -> Result<(), String> {
+    match v.get("repeat") {
+        Some(_) => keys(v, &["repeat", "times"], &["repeat", "times"], what),
+        None if v.get("base64").is_some() => keys(v, &["base64"], &["base64"], what),
+        None => keys(v, &["utf8"], &["utf8"], what),
+    }
+}
+
+/// Checks every key of a case against tests/vectors/README.md.
+fn validate(case: &Value) -> Result<(), String> {
+    keys(
+        case,
+        CASE_KEYS,
+        &["name", "client", "call", "script", "expect"],
+        "the case",
+    )?;
+    keys(&case["client"], CLIENT_KEYS, &[], "client")?;
+    let call = &case["call"];
+    keys(call, CALL_KEYS, &["op"], "call")?;
+    if let Some(d) = call.get("data") {
+        data_keys(d, "call.data")?;
+    }
+    for item in call["items"].as_array().into_iter().flatten() {
+        keys(
+            item,
+            &["connection_id", "data"],
+            &["connection_id", "data"],
+            "an item",
+        )?;
+        data_keys(&item["data"], "an item's data")?;
+    }
+    let expect = &case["expect"];
+    keys(
+        expect,
+        &["ok", "connection", "error", "broadcast"],
+        &[],
+        "expect",
+    )?;
+    if expect.as_object().map_or(0, |m| m.len()) != 1 {
+        return Err("expect needs exactly one of ok, connection, error, broadcast".into());
+    }
+    if let Some(e) = expect.get("error") {
+        keys(e, ERROR_KEYS, &[], "expect.error")?;
+    }
+    if let Some(c) = expect.get("connection") {
+        keys(c, CONNECTION_KEYS, CONNECTION_KEYS, "expect.connection")?;
+    }
+    if let Some(b) = expect.get("broadcast") {
+        let all = ["delivered", "gone", "failed"];
+        keys(b, &all, &all, "expect.broadcast")?;
+        for f in b["failed"].as_array().into_iter().flatten() {
+            keys(
+                f,
+                &[ERROR_KEYS, &["connection_id"]].concat(),
+                &["connection_id"],
+                "failed",
+            )?;
+        }
+    }
+    for r in case["expect_requests"].as_array().into_iter().flatten() {
+        let all = ["method", "path", "body"];
+        keys(r, &all, &all, "expect_requests")?;
+        data_keys(&r["body"], "a request's body")?;
+    }
+    Ok(())
+}
+
 fn vector_files() -> Vec<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -44,8 +169,9 @@ fn client(endpoint: &str, opts: &Value) -> Result<Client, Error> {
             .unwrap_or(default)
             .to_string()
     };
+    let origin = endpoint.rsplit_once('/').map_or(endpoint, |(o, _)| o);
     let mut b = Client::builder()
-        .endpoint(text("endpoint", endpoint))
+        .endpoint(text("endpoint", endpoint).replace("{server}", origin))
         .region(text("region", "us-east-1"))
         .credentials(Credentials::new(KEY, SECRET, None));
     if let Some(p) = opts.get("proxy").and_then(Value::as_str) {
@@ -122,6 +248,7 @@ fn check_error(actual: &Value, expected: &Value) -> Result<(), String> {
 }
 
 async fn run_case(case: &Value) -> Result<(), String> {
+    validate(case)?;
     let script = serde_json::to_string(&case["script"]).map_err(|e| e.to_string())?;
     let server = ScriptServer::start_json(&script, Verifier::new(KEY, SECRET))
         .await
@@ -226,28 +353,52 @@ fn check_outcome(
             }
         }
     }
-    let requests = server.requests();
-    if case["allow_signature_errors"] != json!(true)
-        && let Some(bad) = requests.iter().find(|r| r.signature_error.is_some())
-    {
-        return Err(format!(
-            "the server rejected a signature: {:?} on {}",
-            bad.signature_error, bad.path
-        ));
-    }
+    check_requests(case, server)
+}
+
+/// Compares the requests the server saw with the case: count, bytes, signatures, gaps.
+fn check_requests(case: &Value, server: &ScriptServer) -> Result<(), String> {
+    let got: Vec<Value> = serde_json::from_str(&server.requests_json()).unwrap();
     if let Some(n) = case.get("expect_request_count").and_then(Value::as_u64)
-        && requests.len() as u64 != n
+        && got.len() as u64 != n
     {
-        return Err(format!("expected {n} requests, got {}", requests.len()));
+        return Err(format!("expected {n} requests, got {}", got.len()));
     }
-    if let Some(want) = case.get("expect_requests").and_then(Value::as_array) {
-        let got: Vec<Value> = serde_json::from_str::<Vec<Value>>(&server.requests_json())
-            .unwrap()
-            .into_iter()
+    if let Some(want) = case.get("expect_requests") {
+        let seen: Vec<Value> = got
+            .iter()
             .map(|r| json!({"method": r["method"], "path": r["path"], "body": r["body"]}))
             .collect();
-        if &got != want {
-            return Err(format!("requests: expected {want:?}, got {got:?}"));
+        if &Value::from(seen.clone()) != want {
+            return Err(format!("requests: expected {want}, got {seen:?}"));
+        }
+    }
+    // Every request verifies unless the case names the ones that must not (in order).
+    let signatures: Vec<Value> = got.iter().map(|r| r["signature_error"].clone()).collect();
+    let want = case
+        .get("expect_signature_errors")
+        .cloned()
+        .unwrap_or_else(|| Value::from(vec![Value::Null; got.len()]));
+    if Value::from(signatures.clone()) != want {
+        return Err(format!(
+            "signature errors: expected {want}, got {signatures:?}"
+        ));
+    }
+    if let Some(want) = case.get("expect_gaps_ms").and_then(Value::as_array) {
+        let at: Vec<u64> = got
+            .iter()
+            .map(|r| r["received_ms"].as_u64().unwrap())
+            .collect();
+        let gaps: Vec<u64> = at.windows(2).map(|w| w[1] - w[0]).collect();
+        let fits = gaps.len() == want.len()
+            && gaps
+                .iter()
+                .zip(want)
+                .all(|(g, w)| (w[0].as_u64().unwrap()..=w[1].as_u64().unwrap()).contains(g));
+        if !fits {
+            return Err(format!(
+                "gaps between requests: expected within {want:?} ms, got {gaps:?}"
+            ));
         }
     }
     Ok(())

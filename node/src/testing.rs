@@ -76,6 +76,14 @@ pub struct GatewayOptions {
     pub max_duration: Option<f64>,
     pub client_buffer_bytes: Option<f64>,
     pub api_id: Option<String>,
+    /// Template mode: a SAM/CloudFormation WebSocket API (YAML or JSON file).
+    pub template: Option<String>,
+    /// Template parameters.
+    pub parameter_overrides: Option<HashMap<String, String>>,
+    /// A `sam local`-style `--env-vars` JSON file.
+    pub env_vars: Option<String>,
+    /// The template's region (default `AWS_REGION`, else us-east-1).
+    pub region: Option<String>,
 }
 
 /// A route event handed to the JS handler; JS answers with [`NativeGateway::reply`].
@@ -152,6 +160,24 @@ fn faults(json: &str) -> napi::Result<Faults> {
     Faults::from_json(json).map_err(|e| error::local("Config", e.to_string()))
 }
 
+/// Reads the `template` option with its overrides.
+fn load_template(path: &str, o: &GatewayOptions) -> napi::Result<apigw_management_local::Template> {
+    let region = o
+        .region
+        .clone()
+        .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
+        .unwrap_or_else(|| "us-east-1".to_string());
+    let overrides: Vec<(String, String)> = o
+        .parameter_overrides
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let env_vars = o.env_vars.as_deref().map(std::path::Path::new);
+    apigw_management_local::Template::load(path.as_ref(), &overrides, env_vars, &region)
+        .map_err(|e| error::local("Config", e))
+}
+
 #[napi]
 impl NativeGateway {
     /// Binds 127.0.0.1 and starts serving on the core's runtime. `handler({ id, event })`
@@ -165,6 +191,9 @@ impl NativeGateway {
     ) -> napi::Result<Self> {
         let o = opts.unwrap_or_default();
         let mut b = LocalGateway::builder();
+        if let Some(path) = &o.template {
+            b = b.template(load_template(path, &o)?);
+        }
         if let Some(p) = o.port {
             let p = u16::try_from(p)
                 .map_err(|_| error::local("Config", format!("invalid port {p}")))?;
@@ -211,7 +240,7 @@ impl NativeGateway {
             b = b.api_id(a);
         }
         let pending: Arc<Mutex<Pending>> = Arc::default();
-        if let Some(f) = handler {
+        if let Some(f) = handler.filter(|_| o.template.is_none()) {
             let f = Arc::new(f);
             let pending = pending.clone();
             b = b.handler_fn(move |event| ask_handler(f.clone(), pending.clone(), event));
@@ -233,6 +262,18 @@ impl NativeGateway {
         if let Some(tx) = tx {
             let _ = tx.send(answer_json);
         }
+    }
+
+    /// Template mode: `wss://127.0.0.1:PORT/{stage}`.
+    #[napi(getter)]
+    pub fn wss_url(&self) -> Option<String> {
+        self.inner.wss_url()
+    }
+
+    /// Template mode: the generated CA's PEM file, for `wss://` clients.
+    #[napi(getter)]
+    pub fn ca_file(&self) -> Option<String> {
+        self.inner.ca_file().map(|p| p.display().to_string())
     }
 
     /// `http://127.0.0.1:PORT/{stage}`: the management endpoint.

@@ -240,11 +240,19 @@ class LocalGateway:
         max_duration: Optional[float] = None,
         client_buffer_bytes: Optional[int] = None,
         api_id: Optional[str] = None,
+        template: Optional[str] = None,
+        parameter_overrides: Optional[list[tuple[str, str]]] = None,
+        env_vars: Optional[str] = None,
+        region: Optional[str] = None,
     ) -> Self: ...
     @property
     def endpoint(self) -> str: ...
     @property
     def ws_url(self) -> str: ...
+    @property
+    def wss_url(self) -> Optional[str]: ...
+    @property
+    def ca_file(self) -> Optional[str]: ...
     @property
     def port(self) -> int: ...
     @property

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import queue
 import sys
 import threading
@@ -60,7 +61,8 @@ class ScriptServer:
     def requests(self) -> List[Dict[str, Any]]:
         """Every request received so far: dicts with ``method``, ``path``,
         ``connection_id``, ``headers`` (pairs), ``body`` (``{"utf8": ...}`` or
-        ``{"base64": ...}``) and ``signature_error`` (None when it verified)."""
+        ``{"base64": ...}``), ``signature_error`` (None when it verified) and
+        ``received_ms`` (when it arrived, in ms since the server started)."""
         result: List[Dict[str, Any]] = json.loads(self._server.requests_json())
         return result
 
@@ -181,6 +183,12 @@ class LocalGateway:
     None; a non-2xx answer rejects a ``$connect``; called on a worker thread),
     ``integration_url``, ``faults`` (see ``set_faults``), ``client_buffer_bytes``,
     ``idle_timeout``/``max_duration`` (seconds), ``api_id``, ``port`` (0: any).
+
+    Template mode: ``template`` (a SAM/CloudFormation WebSocket API, YAML or JSON) runs
+    its routes, authorizers and Node/Python Lambda handlers in worker processes, with
+    ``parameter_overrides`` (a mapping), ``env_vars`` (a ``sam local``-style JSON file)
+    and ``region`` (default ``AWS_REGION``, else us-east-1); ``wss_url`` and ``ca_file``
+    then give TLS.
     """
 
     def __init__(
@@ -197,6 +205,10 @@ class LocalGateway:
         max_duration: Optional[float] = None,
         api_id: Optional[str] = None,
         port: int = 0,
+        template: Optional[str] = None,
+        parameter_overrides: Optional[Mapping[str, str]] = None,
+        env_vars: Optional[str] = None,
+        region: Optional[str] = None,
     ) -> None:
         self._options: Dict[str, Any] = dict(
             port=port,
@@ -210,6 +222,10 @@ class LocalGateway:
             max_duration=max_duration,
             client_buffer_bytes=client_buffer_bytes,
             api_id=api_id,
+            template=None if template is None else os.fspath(template),
+            parameter_overrides=[(str(k), str(v)) for k, v in (parameter_overrides or {}).items()],
+            env_vars=None if env_vars is None else os.fspath(env_vars),
+            region=region,
         )
         self._gateway: Optional[_NativeGateway] = None
         self._clients: Optional[_ClientThread] = None
@@ -253,6 +269,16 @@ class LocalGateway:
     def ws_url(self) -> str:
         """Where WebSocket clients connect, ``ws://127.0.0.1:PORT/{stage}``."""
         return self._native.ws_url
+
+    @property
+    def wss_url(self) -> Optional[str]:
+        """Template mode: ``wss://127.0.0.1:PORT/{stage}``; None otherwise."""
+        return self._native.wss_url
+
+    @property
+    def ca_file(self) -> Optional[str]:
+        """Template mode: the generated CA (PEM) that ``wss://`` clients trust."""
+        return self._native.ca_file
 
     @property
     def port(self) -> int:

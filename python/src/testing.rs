@@ -115,6 +115,8 @@ pub struct PyLocalGateway {
     api_id: String,
     access_key_id: String,
     secret_access_key: String,
+    wss_url: Option<String>,
+    ca_file: Option<String>,
 }
 
 impl PyLocalGateway {
@@ -133,7 +135,8 @@ impl PyLocalGateway {
     #[pyo3(signature = (
         *, port = 0, stage = None, verify = true, credentials = None, integration_url = None,
         handler = None, faults_json = None, idle_timeout = None, max_duration = None,
-        client_buffer_bytes = None, api_id = None,
+        client_buffer_bytes = None, api_id = None, template = None, parameter_overrides = None,
+        env_vars = None, region = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -149,6 +152,10 @@ impl PyLocalGateway {
         max_duration: Option<f64>,
         client_buffer_bytes: Option<usize>,
         api_id: Option<String>,
+        template: Option<std::path::PathBuf>,
+        parameter_overrides: Option<Vec<(String, String)>>,
+        env_vars: Option<std::path::PathBuf>,
+        region: Option<String>,
     ) -> PyResult<Self> {
         let seconds = |name: &str, s: f64| {
             std::time::Duration::try_from_secs_f64(s).map_err(|_| {
@@ -195,10 +202,26 @@ impl PyLocalGateway {
                 }
             });
         }
+        if let Some(path) = template {
+            let region = region
+                .or_else(|| std::env::var("AWS_REGION").ok().filter(|r| !r.is_empty()))
+                .unwrap_or_else(|| "us-east-1".to_string());
+            let overrides = parameter_overrides.unwrap_or_default();
+            let t = apigw_management_local::Template::load(
+                &path,
+                &overrides,
+                env_vars.as_deref(),
+                &region,
+            )
+            .map_err(pyo3::exceptions::PyValueError::new_err)?;
+            b = b.template(t);
+        }
         let running = py
             .detach(|| runtime::block_on(b.start()))
             .map_err(io_error)?;
         Ok(PyLocalGateway {
+            wss_url: running.wss_url(),
+            ca_file: running.ca_file().map(|p| p.display().to_string()),
             endpoint: running.endpoint(),
             ws_url: running.ws_url(),
             port: running.port(),
@@ -220,6 +243,18 @@ impl PyLocalGateway {
     #[getter]
     fn ws_url(&self) -> String {
         self.ws_url.clone()
+    }
+
+    /// Template mode: ``wss://127.0.0.1:PORT/{stage}`` (else None).
+    #[getter]
+    fn wss_url(&self) -> Option<String> {
+        self.wss_url.clone()
+    }
+
+    /// Template mode: the generated CA's PEM file, for ``wss://`` clients (else None).
+    #[getter]
+    fn ca_file(&self) -> Option<String> {
+        self.ca_file.clone()
     }
 
     #[getter]

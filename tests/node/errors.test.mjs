@@ -131,8 +131,8 @@ test('CredentialsError: no credentials anywhere', () => {
   const r = spawnSync(process.execPath, ['-e', code], { env, encoding: 'utf8', timeout: 30_000 })
   assert.equal(r.status, 0, r.stderr)
   const got = JSON.parse(r.stdout.trim())
-  // attempts: the core counts the failed credential resolution as an attempt (reported upstream)
-  assert.deepEqual({ ...got, attempts: undefined }, { cls: true, name: 'CredentialsError', kind: 'Credentials', attempts: undefined })
+  // Raised before any request: 0 attempts, as in Rust and Python.
+  assert.deepEqual(got, { cls: true, name: 'CredentialsError', kind: 'Credentials', attempts: 0 })
 })
 
 test('bad input: TypeError naming the type, InvalidInputError for an empty id; nothing sent', async () => {

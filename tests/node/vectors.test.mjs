@@ -30,6 +30,53 @@ const CLASS_OF_KIND = {
   InvalidInput: api.InvalidInputError,
 }
 
+const CASE_KEYS = ['name', 'client', 'call', 'script', 'expect', 'expect_requests', 'expect_request_count', 'expect_signature_errors', 'expect_gaps_ms', 'skip']
+const CLIENT_KEYS = ['max_attempts', 'retry_base_delay_ms', 'timeout_ms', 'connect_timeout_ms', 'retry_ambiguous', 'max_payload_bytes', 'endpoint', 'region', 'proxy']
+const CALL_KEYS = ['op', 'connection_id', 'data', 'connection_ids', 'items', 'concurrency']
+const ERROR_KEYS = ['kind', 'code', 'status', 'message', 'message_contains', 'request_id', 'attempts', 'retryable']
+const CONNECTION_KEYS = ['connected_at', 'last_active_at', 'source_ip', 'user_agent']
+
+// A key outside `allowed` fails the case (a typo must not be ignored), as does a missing
+// one of `required`.
+function keys(v, allowed, required, what) {
+  assert.ok(v !== null && typeof v === 'object' && !Array.isArray(v), `${what} is not an object: ${JSON.stringify(v)}`)
+  const unknown = Object.keys(v).filter((k) => !allowed.includes(k))
+  assert.deepEqual(unknown, [], `unknown key ${unknown} in ${what}`)
+  const missing = required.filter((k) => !(k in v))
+  assert.deepEqual(missing, [], `${what} lacks ${missing}`)
+}
+
+function dataKeys(v, what) {
+  if (v && 'repeat' in v) keys(v, ['repeat', 'times'], ['repeat', 'times'], what)
+  else if (v && 'base64' in v) keys(v, ['base64'], ['base64'], what)
+  else keys(v, ['utf8'], ['utf8'], what)
+}
+
+// Checks every key of a case against tests/vectors/README.md.
+function validate(v) {
+  keys(v, CASE_KEYS, ['name', 'client', 'call', 'script', 'expect'], 'the case')
+  keys(v.client, CLIENT_KEYS, [], 'client')
+  keys(v.call, CALL_KEYS, ['op'], 'call')
+  if ('data' in v.call) dataKeys(v.call.data, 'call.data')
+  for (const item of v.call.items || []) {
+    keys(item, ['connection_id', 'data'], ['connection_id', 'data'], 'an item')
+    dataKeys(item.data, "an item's data")
+  }
+  keys(v.expect, ['ok', 'connection', 'error', 'broadcast'], [], 'expect')
+  assert.equal(Object.keys(v.expect).length, 1, 'expect needs exactly one of ok, connection, error, broadcast')
+  if (v.expect.error) keys(v.expect.error, ERROR_KEYS, [], 'expect.error')
+  if (v.expect.connection) keys(v.expect.connection, CONNECTION_KEYS, CONNECTION_KEYS, 'expect.connection')
+  if (v.expect.broadcast) {
+    const every = ['delivered', 'gone', 'failed']
+    keys(v.expect.broadcast, every, every, 'expect.broadcast')
+    for (const f of v.expect.broadcast.failed) keys(f, [...ERROR_KEYS, 'connection_id'], ['connection_id'], 'failed')
+  }
+  for (const r of v.expect_requests || []) {
+    keys(r, ['method', 'path', 'body'], ['method', 'path', 'body'], 'expect_requests')
+    dataKeys(r.body, "a request's body")
+  }
+}
+
 function data(d) {
   if (!d) return ''
   if ('utf8' in d) return d.utf8
@@ -40,10 +87,11 @@ function data(d) {
 
 // The case's options in Node's names and units (milliseconds); a value of another type
 // is passed as it is: the binding must reject it, not the runner. A case may replace the
-// endpoint, region and proxy.
+// endpoint (`{server}` there is the server's `http://127.0.0.1:PORT`), region and proxy.
 function clientOptions(c = {}, endpoint) {
   const o = { endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }
-  if (c.endpoint !== undefined) o.endpoint = c.endpoint
+  const origin = endpoint.slice(0, endpoint.lastIndexOf('/'))
+  if (c.endpoint !== undefined) o.endpoint = typeof c.endpoint === 'string' ? c.endpoint.replaceAll('{server}', origin) : c.endpoint
   if (c.region !== undefined) o.region = c.region
   if (c.proxy !== undefined) o.proxy = c.proxy
   if (c.max_attempts !== undefined) o.maxAttempts = c.max_attempts
@@ -82,37 +130,41 @@ const isTypeError = (err) => (err instanceof TypeError || err instanceof RangeEr
 // Option names in messages: the core says max_attempts, the binding maxAttempts.
 const camel = (s) => s.replace(/_([a-z])/g, (_, c) => c.toUpperCase())
 
+// What a user reads off an error, in the vectors' names. A TypeError is thrown in JS
+// before any I/O: it has no status, request id or attempts of its own, and its `code` is
+// Node's ERR_INVALID_ARG_TYPE, which is no service error name.
+function errorView(err) {
+  if (isTypeError(err)) {
+    return { kind: err.kind, code: null, status: null, message: err.message, request_id: null, attempts: 0, retryable: false }
+  }
+  const m = err.$metadata
+  return {
+    kind: err.kind,
+    code: err.code === undefined ? null : err.code,
+    status: m.httpStatusCode === undefined ? null : m.httpStatusCode,
+    message: err.message,
+    request_id: m.requestId === undefined ? null : m.requestId,
+    attempts: m.attempts,
+    retryable: err.retryable,
+  }
+}
+
 function checkError(err, want, where = 'error') {
   const typeError = isTypeError(err)
   assert.ok(typeError || err instanceof api.ApiGatewayManagementError, `${where}: not an ApiGatewayManagementError: ${err && err.stack}`)
-  if (want.kind !== undefined) {
-    assert.equal(err.kind, want.kind, `${where}: kind (${err.message})`)
-    if (!typeError) {
-      assert.ok(err instanceof CLASS_OF_KIND[want.kind], `${where}: class ${err.constructor.name} for kind ${want.kind}`)
+  if (want.kind !== undefined && !typeError) {
+    assert.ok(err instanceof CLASS_OF_KIND[want.kind], `${where}: class ${err.constructor.name} for kind ${want.kind}`)
+  }
+  const got = errorView(err)
+  for (const [k, w] of Object.entries(want)) {
+    if (k === 'connection_id') continue
+    if (k === 'message_contains') {
+      const found = [w, camel(w)].some((m) => got.message.includes(m))
+      assert.ok(found, `${where}: message ${JSON.stringify(got.message)} lacks ${w}`)
+      continue
     }
+    assert.deepEqual(got[k], w, `${where}: ${k} (${got.message})`)
   }
-  if (typeError) {
-    // Raised in JS before any I/O: no status, no code, no attempts.
-    if (want.message_contains !== undefined) {
-      const found = [want.message_contains, camel(want.message_contains)].some((m) => err.message.includes(m))
-      assert.ok(found, `${where}: message ${JSON.stringify(err.message)} lacks ${want.message_contains}`)
-    }
-    if (want.status !== undefined) assert.equal(want.status, null, `${where}: status`)
-    if (want.attempts !== undefined) assert.equal(want.attempts, 0, `${where}: attempts`)
-    return
-  }
-  if (want.code !== undefined) assert.equal(err.code, want.code, `${where}: code`)
-  if (want.status !== undefined) {
-    assert.equal(err.$metadata.httpStatusCode, want.status === null ? undefined : want.status, `${where}: status`)
-  }
-  if (want.message !== undefined) assert.equal(err.message, want.message, `${where}: message`)
-  if (want.message_contains !== undefined) {
-    const found = [want.message_contains, camel(want.message_contains)].some((m) => err.message.includes(m))
-    assert.ok(found, `${where}: message ${JSON.stringify(err.message)} lacks ${want.message_contains}`)
-  }
-  if (want.request_id !== undefined) assert.equal(err.$metadata.requestId, want.request_id, `${where}: request id`)
-  if (want.attempts !== undefined) assert.equal(err.$metadata.attempts, want.attempts, `${where}: attempts`)
-  if (want.retryable !== undefined) assert.equal(err.retryable, want.retryable, `${where}: retryable`)
 }
 
 function checkResult(result, error, expect) {
@@ -129,8 +181,8 @@ function checkResult(result, error, expect) {
     assert.ok(result.connectedAt instanceof Date)
     assert.equal(result.connectedAt.toISOString(), w.connected_at)
     assert.equal(result.lastActiveAt.toISOString(), w.last_active_at)
-    if (w.source_ip !== undefined) assert.equal(result.identity.sourceIp, w.source_ip)
-    if (w.user_agent !== undefined) assert.equal(result.identity.userAgent, w.user_agent)
+    assert.equal(result.identity.sourceIp, w.source_ip)
+    assert.equal(result.identity.userAgent, w.user_agent)
   } else if (expect.broadcast) {
     const w = expect.broadcast
     assert.equal(result.delivered, w.delivered, 'delivered')
@@ -156,6 +208,25 @@ function timeBound(c = {}) {
   return attempts * (timeout + connect) + 1000
 }
 
+// Compares the requests the server saw with the case: count, bytes, signatures, gaps.
+function checkRequests(v, requests) {
+  if (v.expect_request_count !== undefined) assert.equal(requests.length, v.expect_request_count, 'request count')
+  if (v.expect_requests) {
+    assert.deepEqual(
+      requests.map((r) => ({ method: r.method, path: r.path, body: r.body })),
+      v.expect_requests,
+    )
+  }
+  // Every request verifies unless the case names the ones that must not (in order).
+  const signatures = requests.map((r) => r.signature_error)
+  assert.deepEqual(signatures, v.expect_signature_errors || requests.map(() => null), 'signature errors')
+  if (v.expect_gaps_ms) {
+    const gaps = requests.slice(1).map((r, i) => r.received_ms - requests[i].received_ms)
+    const fits = gaps.length === v.expect_gaps_ms.length && gaps.every((g, i) => g >= v.expect_gaps_ms[i][0] && g <= v.expect_gaps_ms[i][1])
+    assert.ok(fits, `gaps between requests ${JSON.stringify(gaps)} ms, expected within ${JSON.stringify(v.expect_gaps_ms)}`)
+  }
+}
+
 let count = 0
 for (const file of files) {
   const doc = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))
@@ -164,6 +235,7 @@ for (const file of files) {
     count++
     const skip = (v.skip || []).includes('node') && 'the case cannot be expressed in Node'
     test(`${file}: ${v.name}`, { skip }, async () => {
+      validate(v)
       const server = new ScriptServer(v.script)
       try {
         let result, error
@@ -180,17 +252,7 @@ for (const file of files) {
         const bound = timeBound(v.client)
         assert.ok(bound === undefined || took <= bound, `took ${took} ms, bound ${bound} ms`)
         checkResult(result, error, v.expect)
-        const requests = server.requests()
-        if (!v.allow_signature_errors) {
-          for (const r of requests) assert.equal(r.signature_error, null, `signature of ${r.method} ${r.path}`)
-        }
-        if (v.expect_requests) {
-          assert.deepEqual(
-            requests.map((r) => ({ method: r.method, path: r.path, body: r.body })),
-            v.expect_requests,
-          )
-        }
-        if (v.expect_request_count !== undefined) assert.equal(requests.length, v.expect_request_count, 'request count')
+        checkRequests(v, server.requests())
       } finally {
         server.stop()
       }

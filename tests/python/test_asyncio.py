@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 import apigw_management as am
-from apigw_management.testing import LocalGateway
+from apigw_management.testing import LocalGateway, ScriptServer
 
 from conftest import HeldServer
 
@@ -105,8 +105,16 @@ def test_methods_are_coroutines(gateway: LocalGateway) -> None:
 
     asyncio.run(main())
     assert ws.receive() == "task"
-    never_awaited = c.post_to_connection(ws.connection_id, "never")
-    never_awaited.close()  # nothing is sent for a coroutine never started
+
+
+def test_a_coroutine_never_started_sends_nothing() -> None:
+    with ScriptServer({"responses": {"*": [{"status": 200}]}}) as server:
+        c = am.AsyncClient(server.endpoint, region="us-east-1", credentials=server.credentials)
+        never_awaited = c.post_to_connection("a=", "never")
+        never_awaited.close()
+        asyncio.run(c.post_to_connection("a=", "after"))
+        # Only the awaited call reached the server.
+        assert [r["body"] for r in server.requests()] == [{"utf8": "after"}]
 
 
 def test_several_loops_in_turn(gateway: LocalGateway) -> None:

@@ -85,7 +85,10 @@ def test_compat_gives_the_same_results_and_codes_as_boto3(gateway: LocalGateway)
         assert e_compat.response["ResponseMetadata"]["HTTPStatusCode"] == e_real.response["ResponseMetadata"]["HTTPStatusCode"], name
         assert e_compat.operation_name == e_real.operation_name, name
         assert type(e_compat).__name__ == e_real.response["Error"]["Code"], name
-    assert compat_big is not None
+    # A client built from boto3's own keyword arguments posts as the others do.
+    sent = compat_big.post_to_connection(ConnectionId=ws.connection_id, Data=b"from keywords")
+    assert sent["ResponseMetadata"]["HTTPStatusCode"] == 200
+    assert ws.receive() == "from keywords"
 
     wrong_real, wrong_compat = make_clients(gateway, secret="nope")
     a_err = error_of(lambda: wrong_real.delete_connection(ConnectionId=ws.connection_id))

@@ -7,7 +7,7 @@ import base64
 import json
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Tuple, Union
+from typing import Any, Dict, List, Set, Tuple, Union
 
 import pytest
 
@@ -32,6 +32,62 @@ KIND_CLASSES: Dict[str, Union[type, Tuple[type, ...]]] = {
     # InvalidTypeError (a TypeError, and an InvalidInputError too).
     "InvalidInput": (ValueError, TypeError),
 }
+
+
+CASE_KEYS = {"name", "client", "call", "script", "expect", "expect_requests", "expect_request_count",
+             "expect_signature_errors", "expect_gaps_ms", "skip"}
+CLIENT_KEYS = {"max_attempts", "retry_base_delay_ms", "timeout_ms", "connect_timeout_ms", "retry_ambiguous",
+               "max_payload_bytes", "endpoint", "region", "proxy"}
+CALL_KEYS = {"op", "connection_id", "data", "connection_ids", "items", "concurrency"}
+ERROR_KEYS = {"kind", "code", "status", "message", "message_contains", "request_id", "attempts", "retryable"}
+CONNECTION_KEYS = {"connected_at", "last_active_at", "source_ip", "user_agent"}
+
+
+def keys(v: Any, allowed: Set[str], required: Set[str], what: str) -> None:
+    """A key outside `allowed` fails the case (a typo must not be ignored), as does a
+    missing one of `required`."""
+    assert isinstance(v, dict), f"{what} is not an object: {v!r}"
+    unknown = set(v) - allowed
+    assert not unknown, f"unknown key {sorted(unknown)} in {what}"
+    missing = required - set(v)
+    assert not missing, f"{what} lacks {sorted(missing)}"
+
+
+def data_keys(v: Any, what: str) -> None:
+    if isinstance(v, dict) and "repeat" in v:
+        keys(v, {"repeat", "times"}, {"repeat", "times"}, what)
+    elif isinstance(v, dict) and "base64" in v:
+        keys(v, {"base64"}, {"base64"}, what)
+    else:
+        keys(v, {"utf8"}, {"utf8"}, what)
+
+
+def validate(case: Dict[str, Any]) -> None:
+    """Checks every key of a case against tests/vectors/README.md."""
+    keys(case, CASE_KEYS, {"name", "client", "call", "script", "expect"}, "the case")
+    keys(case["client"], CLIENT_KEYS, set(), "client")
+    call = case["call"]
+    keys(call, CALL_KEYS, {"op"}, "call")
+    if "data" in call:
+        data_keys(call["data"], "call.data")
+    for item in call.get("items", []):
+        keys(item, {"connection_id", "data"}, {"connection_id", "data"}, "an item")
+        data_keys(item["data"], "an item's data")
+    expect = case["expect"]
+    keys(expect, {"ok", "connection", "error", "broadcast"}, set(), "expect")
+    assert len(expect) == 1, "expect needs exactly one of ok, connection, error, broadcast"
+    if "error" in expect:
+        keys(expect["error"], ERROR_KEYS, set(), "expect.error")
+    if "connection" in expect:
+        keys(expect["connection"], CONNECTION_KEYS, CONNECTION_KEYS, "expect.connection")
+    if "broadcast" in expect:
+        every = {"delivered", "gone", "failed"}
+        keys(expect["broadcast"], every, every, "expect.broadcast")
+        for f in expect["broadcast"]["failed"]:
+            keys(f, ERROR_KEYS | {"connection_id"}, {"connection_id"}, "failed")
+    for r in case.get("expect_requests", []):
+        keys(r, {"method", "path", "body"}, {"method", "path", "body"}, "expect_requests")
+        data_keys(r["body"], "a request's body")
 
 
 def load_cases() -> List[Tuple[str, Dict[str, Any]]]:
@@ -83,9 +139,11 @@ def client_options(spec: Dict[str, Any]) -> Dict[str, Any]:
 
 def make_client(server: ScriptServer, spec: Dict[str, Any]) -> am.Client:
     """The case's client: the server's endpoint, keys and region unless the case sets its
-    own endpoint, region or proxy."""
+    own endpoint (`{server}` there is the server's `http://127.0.0.1:PORT`), region or proxy."""
     options = {"credentials": server.credentials, "region": "us-east-1", **client_options(spec)}
     endpoint = options.pop("endpoint", server.endpoint)
+    if isinstance(endpoint, str):
+        endpoint = endpoint.replace("{server}", server.endpoint.rsplit("/", 1)[0])
     return am.Client(endpoint, **options)
 
 
@@ -144,6 +202,7 @@ def call(client: am.Client, spec: Dict[str, Any]) -> Any:
 @pytest.mark.parametrize("case", [c for _, c in CASES], ids=[n for n, _ in CASES])
 def test_vector(case: Dict[str, Any]) -> None:
     name = case["name"]
+    validate(case)
     if "python" in case.get("skip", []):
         pytest.skip("the case cannot be expressed in Python")
     with ScriptServer(case["script"]) as server:
@@ -187,17 +246,26 @@ def test_vector(case: Dict[str, Any]) -> None:
             else:
                 assert expect.get("ok") is True
                 assert result is None
-        requests = server.requests()
-        if not case.get("allow_signature_errors"):
-            bad = [r for r in requests if r["signature_error"]]
-            assert not bad, f"{name}: signature errors {[r['signature_error'] for r in bad]}"
-        if "expect_request_count" in case:
-            assert len(requests) == case["expect_request_count"], f"{name}: {len(requests)} requests"
-        if "expect_requests" in case:
-            got = [{"method": r["method"], "path": r["path"], **({"body": r["body"]} if "body" in w else {})}
-                   for r, w in zip(requests, case["expect_requests"])]
-            assert len(requests) == len(case["expect_requests"]), f"{name}: {len(requests)} requests"
-            assert got == case["expect_requests"], name
+        check_requests(case, server.requests())
+
+
+def check_requests(case: Dict[str, Any], requests: List[Dict[str, Any]]) -> None:
+    """Compares the requests the server saw with the case: count, bytes, signatures, gaps."""
+    name = case["name"]
+    if "expect_request_count" in case:
+        assert len(requests) == case["expect_request_count"], f"{name}: {len(requests)} requests"
+    if "expect_requests" in case:
+        got = [{"method": r["method"], "path": r["path"], "body": r["body"]} for r in requests]
+        assert got == case["expect_requests"], name
+    # Every request verifies unless the case names the ones that must not (in order).
+    signatures = [r["signature_error"] for r in requests]
+    assert signatures == case.get("expect_signature_errors", [None] * len(requests)), f"{name}: {signatures}"
+    if "expect_gaps_ms" in case:
+        at = [r["received_ms"] for r in requests]
+        gaps = [b - a for a, b in zip(at, at[1:])]
+        want = case["expect_gaps_ms"]
+        fits = len(gaps) == len(want) and all(lo <= g <= hi for g, (lo, hi) in zip(gaps, want))
+        assert fits, f"{name}: gaps between requests {gaps} ms, expected within {want}"
 
 
 def test_there_are_vectors() -> None:

@@ -8,3 +8,4 @@ mod demo;
 mod local;
 mod operations;
 mod support;
+mod template;

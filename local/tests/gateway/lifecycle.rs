@@ -87,12 +87,20 @@ async fn a_binary_frame_from_the_client_closes_it_with_1003() {
 
 #[tokio::test]
 async fn a_frame_over_32_kib_closes_the_client_with_1009() {
-    let gw = gateway().start().await.unwrap();
-    let (mut ws, _id) = connect(&gw, "huge").await;
-    let _ = ws.send(Message::text("a".repeat(20 * 1024))).await;
+    let (gw, events) = recording(gateway()).await;
+    let (mut ws, id) = connect(&gw, "huge").await;
+    let within = "a".repeat(20 * 1024);
+    ws.send(Message::text(within.clone())).await.unwrap();
+    // A 20 KiB frame is within the limit: it arrives whole as a $default event.
+    let arrived = events
+        .wait_for(|e| e["requestContext"]["routeKey"] == "$default")
+        .await;
+    assert_eq!(arrived["requestContext"]["connectionId"], id.as_str());
+    assert_eq!(arrived["body"], within.as_str());
     // 32 KiB frames are the limit: a 40 KiB frame is refused.
     let _ = ws.send(Message::text("a".repeat(40 * 1024))).await;
     assert_eq!(close_code(&mut ws).await, Some(1009));
+    assert_eq!(events.of("$default", &id).len(), 1);
 }
 
 #[tokio::test]
