@@ -443,11 +443,21 @@ def cold_run(row: Row, sink: Sink, proto="http", tls=None) -> dict:
 LATENCY_MS = 20
 
 
+def latency_server() -> str | None:
+    """The CLI serving the scripted server: the bench's release build, else the
+    workspace's own build (only the sink's CPU differs; the clients' figures do not)."""
+    for d in (RUST_BIN, os.path.join(ROOT, "target", "release"), os.path.join(ROOT, "target", "debug")):
+        p = os.path.join(d, "apigw-management")
+        if os.path.exists(p):
+            return p
+    return None
+
+
 def latency_run(row: Row, n: int, warmup: int) -> dict:
     """N posts to the project's scripted server answering every request after 20 ms
     (pinned to the sink's CPU, a fresh one per row, signatures not checked); verified by
     the requests it reports when stopped."""
-    cli = os.path.join(RUST_BIN, "apigw-management")
+    cli = latency_server()
     script = os.path.join(TARGET, "run", "latency-script.json")
     with open(script, "w") as f:
         json.dump({"responses": {"*": [{"status": 200, "delay_ms": LATENCY_MS}]}}, f)
@@ -756,7 +766,8 @@ def main():
     # its 32-thread row).
     latency = {"n": latency_n, "ms": LATENCY_MS, "skipped": {}}
     if latency_n:
-        if not os.path.exists(os.path.join(RUST_BIN, "apigw-management")):
+        latency["server"] = os.path.relpath(latency_server() or "-", ROOT)
+        if latency_server() is None:
             latency["error"] = "the CLI (its scripted server) is not built"
         for row in live if "error" not in latency else []:
             if row.inflight <= 1:

@@ -55,7 +55,7 @@ def strace_counts(cmd, env, n) -> dict:
     with open(path) as f:
         for line in f:
             m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?(\w+)$", line)
-            if m:
+            if m and m.group(2) != "total":
                 calls[m.group(2)] = int(m.group(1)) / n
     top = dict(sorted(calls.items(), key=lambda kv: -kv[1])[:6])
     return {"syscalls_per_msg": sum(calls.values()), "top_syscalls_per_msg": top}

@@ -122,7 +122,7 @@ def latency_section(L, data):
         return
     L.append(f"Each row posts {lat['n']} messages (after up to 64 unmeasured warm-up calls) to the project's scripted "
              f"server (`apigw-management local --script`, pinned to CPU 0, signatures not checked), which answers every "
-             f"request after {lat['ms']} ms, a same-region round trip; one run per row, plain HTTP, the row's own "
+             f"request after {lat['ms']} ms, a same-region round trip (server binary: `{lat.get('server', '?')}`); one run per row, plain HTTP, the row's own "
              f"concurrency. The floor is {lat['n']} × {lat['ms']} ms ÷ in flight. **served** = requests the server "
              "counted (warm-up included).")
     L.append("")
