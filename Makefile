@@ -70,9 +70,9 @@ dist-check:
 		tests/python/test_cli_binaries.py tests/python/test_sdist.py
 	REQUIRE_ARTEFACTS=1 bash scripts/test-node.sh tests/node/packaging.test.mjs
 
-# What CI builds and checks after `make test` (what fits its time): the x86_64 wheel and
-# addon, their glibc floor, size, file lists, and the packed packages installing and
-# posting. The rest (arm64, musl, sdist, crates) is `make dist` + `make dist-check`.
+# Meant for CI after `make test` (what fits its time; not in .ci/run until it has passed
+# here once): the x86_64 wheel and addon, their glibc floor, size, file lists, and the
+# packed packages installing and posting. The rest is `make dist` + `make dist-check`.
 dist-ci:
 	bash scripts/build-python-wheel.sh x86_64-unknown-linux-gnu
 	bash scripts/build-node-addon.sh x86_64-unknown-linux-gnu
