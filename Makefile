@@ -29,11 +29,13 @@ scale:
 	cargo run --release -q -p apigw-management-cli -- demo --clients 10000
 
 # Long runs, out of `make test`: a broadcast of 10,000 ids through injected faults,
-# 8,000 clients that vanish without closing, and a 10-minute soak.
+# 8,000 clients that vanish without closing, a 10-minute soak, 20,000 ids at an account
+# limit of 2,000 requests/s (burst 500, 5 ms each) and 10,000 ids at a 20 ms round trip.
 stress:
-	FAULT_BROADCAST_IDS=10000 VANISH_CLIENTS=8000 SOAK_SECONDS=600 cargo test --release -q \
-		-p apigw-management-local --test fault_broadcast --test vanish --test soak \
-		-- --nocapture --test-threads=1
+	FAULT_BROADCAST_IDS=10000 VANISH_CLIENTS=8000 SOAK_SECONDS=600 \
+	RATE_LIMIT_IDS=20000 RATE_LIMIT_RPS=2000 RATE_LIMIT_BURST=500 LONG_RTT_IDS=10000 \
+		cargo test --release -q -p apigw-management-local --test fault_broadcast \
+		--test vanish --test soak --test rate_limit -- --nocapture --test-threads=1
 
 # The benchmark beside the peers (installs nginx, wrk and the peers; see bench/README.md).
 bench:

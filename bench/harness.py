@@ -675,6 +675,7 @@ def main():
     ap.add_argument("--no-scale", action="store_true")
     ap.add_argument("--no-tls", action="store_true", help="plain HTTP rows only")
     ap.add_argument("--latency-n", type=int, help="messages per row in the 20 ms latency run (0: skip it)")
+    ap.add_argument("--latency-rows", help="comma-separated row keys for the latency run (default: every row)")
     ap.add_argument("--head", action="store_true", help="(run.sh) build the project from its last commit")
     ap.add_argument("--scale-connections", type=int)
     ap.add_argument("--out", default=BENCH, help="where RESULTS.md and results.svg go")
@@ -760,6 +761,9 @@ def main():
         for row in live if "error" not in latency else []:
             if row.inflight <= 1:
                 latency["skipped"][row.key] = f"sequential: {latency_n} × {LATENCY_MS} ms"
+                continue
+            if a.latency_rows and row.key not in a.latency_rows.split(","):
+                latency["skipped"][row.key] = "left out of this run (--latency-rows)"
                 continue
             res = latency_run(row, latency_n, min(warmup, 64))
             res.update(kind="latency", row=row.key, run=1, proto="http")

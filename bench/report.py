@@ -201,6 +201,31 @@ def ratio_targets(L, rows, tls_rows, floors=()):
                  f"{'—' if k is None else ('✅' if k <= 1.3 else '❌ missed')} | {below} |")
 
 
+def profile_section(L, out_dir):
+    """The per-call profile (bench/profile_bindings.py), when it was run."""
+    p = os.path.join(os.path.dirname(os.path.abspath(__file__)), "target", "profile", "bindings.json")
+    if not os.path.exists(p):
+        return
+    with open(p) as f:
+        prof = json.load(f)
+    L.append("")
+    L.append("## Where the per-call rows spend their CPU (`python3 bench/profile_bindings.py`)")
+    L.append("")
+    L.append(f"Each row once more, N={prof['n']} against the plain-HTTP sink, pinned as above; counts are for the "
+             "whole process (start and 256 warm-up calls included) ÷ N. A context switch on one pinned CPU is a "
+             "hand-off between threads (the GIL, a runtime thread waking a caller); `perf record` samples user space only.")
+    L.append("")
+    L.append("| row | CPU µs/msg | context switches/msg | system calls/msg | most frequent system calls /msg | user-space samples by object |")
+    L.append("|---|---|---|---|---|---|")
+    for key, e in prof["rows"].items():
+        if "skipped" in e:
+            continue
+        top = ", ".join(f"{k} {v:.2f}" for k, v in e["top_syscalls_per_msg"].items())
+        dso = ", ".join(f"{k} {v:.0f}%" for k, v in e["dso_share_pct"].items())
+        L.append(f"| {e['label']} | {fmt(e['cpu_us_per_msg'], 1)} | {fmt(e['context_switches_per_msg'], 2)} | "
+                 f"{fmt(e['syscalls_per_msg'], 2)} | {top} | {dso} |")
+
+
 def write(data: dict, out_dir: str) -> None:
     rows = summarize(data)
     limit = limit_of(data)
@@ -284,6 +309,7 @@ def write(data: dict, out_dir: str) -> None:
         tls_section(L, rows, tls_rows, data)
     latency_section(L, data)
     ratio_targets(L, rows, tls_rows, data.get("concurrency_floors") or [])
+    profile_section(L, out_dir)
     # Targets.
     L.append("")
     L.append("## Targets (issue 7)")

@@ -5,7 +5,9 @@ build), connects one WebSocket client and sends N messages one at a time to a ro
 whose handler (Node, then Python) answers at once through a route response. The
 gateway's own WebSocket round trip (a ping and its pong, which touch neither route
 selection nor a handler) is the baseline; the difference is what template mode adds.
-Also reports the time from start to the first line (the gateway ready, workers warm).
+Also reports the time from start to the first line: with this template (the gateway
+ready and both workers warm), and with a template that has no function (the template
+read, the CA generated, the port bound: template mode's own start).
 
     .venv/bin/python bench/template_latency.py [--n 2000] [--binary target/release/apigw-management]
 
@@ -61,6 +63,18 @@ async def measure(ws_url: str, n: int) -> dict[str, object]:
         return out
 
 
+def start(binary: str, template: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], dict[str, object], float]:
+    """Starts the gateway; the process, its first line and the seconds it took."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [binary, "local", "--output", "json", "--template", str(template)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
+    )
+    assert proc.stdout is not None
+    first = json.loads(proc.stdout.readline())
+    return proc, first, time.perf_counter() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=2000)
@@ -70,18 +84,19 @@ def main() -> None:
         subprocess.run(["cargo", "build", "--release", "-q", "-p", "apigw-management-cli"], cwd=ROOT, check=True)
     env = dict(os.environ, AWS_EC2_METADATA_DISABLED="true", AWS_REGION="us-east-1",
                AWS_ACCESS_KEY_ID="AKIDLOCAL", AWS_SECRET_ACCESS_KEY="local-secret")
-    template = ROOT / "bench" / "template" / "template.yaml"
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [args.binary, "local", "--output", "json", "--template", str(template)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True,
+    empty = ROOT / "target" / "bench-template-empty.yaml"
+    empty.write_text(
+        "Resources:\n  Api: {Type: AWS::ApiGatewayV2::Api, "
+        "Properties: {ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}}\n"
     )
+    proc, _, own_start = start(args.binary, empty, env)
+    proc.terminate()
+    proc.wait(10)
+    proc, first, ready = start(args.binary, ROOT / "bench" / "template" / "template.yaml", env)
     try:
-        assert proc.stdout is not None
-        first = json.loads(proc.stdout.readline())
-        ready = time.perf_counter() - started
-        result = asyncio.run(measure(first["websocket_url"], args.n))
+        result = asyncio.run(measure(str(first["websocket_url"]), args.n))
         result["ready_ms"] = round(ready * 1000, 1)
+        result["ready_without_workers_ms"] = round(own_start * 1000, 1)
         result["n"] = args.n
         print(json.dumps(result))
     finally:

@@ -278,7 +278,7 @@ class Client {
     const json = JSON.stringify({ requestContext: event.requestContext })
     const client = Object.create(Client.prototype)
     client[NATIVE] = construct(() =>
-      native.NativeClient.fromEvent(json, Boolean(options && options.useDomainName), opts, null),
+      native.NativeClient.fromEvent(json, Boolean(options && options.useDomainName), opts, retryDelayOf(options)),
     )
     return client
   }

@@ -10,6 +10,13 @@ source scripts/cross-env.sh
 cross_toolchain
 export RUSTC_BOOTSTRAP=1 # `-Zbuild-std` on Debian's stable compiler
 
+# napi's build script for windows-gnu looks for libnode.dll to link against; `cargo check`
+# links nothing, so an empty stand-in lets it run (the shipped Windows addon is
+# win32-x64-msvc, built by the release workflow on Windows).
+stub="$PWD/target/check-libnode"
+mkdir -p "$stub" && touch "$stub/libnode.dll"
+export LIBNODE_PATH="$stub"
+
 targets=("$@")
 ((${#targets[@]})) || targets=(x86_64-pc-windows-gnu x86_64-unknown-linux-musl)
 for target in "${targets[@]}"; do

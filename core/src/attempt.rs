@@ -48,9 +48,11 @@ pub struct AttemptInfo<'a> {
     pub elapsed: Duration,
 }
 
-/// Something told about every throttling answer (the broadcast's concurrency control).
+/// Something told about every throttling answer (the broadcast's send rate). When it
+/// returns true it takes the message over: the call returns the 429 at once, without
+/// retrying it or spending the retry quota.
 pub(crate) trait ThrottleObserver: Send + Sync {
-    fn throttled(&self, err: &Error);
+    fn throttled(&self, err: &Error) -> bool;
 }
 
 /// A successful response.
@@ -196,10 +198,11 @@ impl Client {
             server_date,
         } = failure;
         tracing::debug!(attempt = attempts.made, status = error.status(), error = %error.message(), "attempt failed");
-        if error.kind() == ErrorKind::LimitExceeded
-            && let Some(o) = observer
+        if error.kind() == ErrorKind::LimitExceeded && observer.is_some_and(|o| o.throttled(&error))
         {
-            o.throttled(&error);
+            error = error.with_retryable(true);
+            error.set_attempts(attempts.made, attempts.total_delay);
+            return ControlFlow::Break(error);
         }
         if self.correct_clock_skew(&error, server_date, attempts) {
             return ControlFlow::Continue(());

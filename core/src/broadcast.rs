@@ -1,18 +1,24 @@
-//! Sending to many connections in one call: bounded concurrency that backs off on
-//! account-level throttling (additive increase, multiplicative decrease), an optional
-//! deadline, progress reports, and a result in input order.
+//! Sending to many connections in one call: a send rate that adapts to the account's
+//! throttling and an in-flight count that follows the round trip (see
+//! [`send_rate`](crate::send_rate)), an optional deadline, progress reports that end with
+//! `done == total`, cancellation that stops the sends, and a result in input order.
 
 use crate::attempt::ThrottleObserver;
 use crate::client::{Client, Operation, Payload};
 use crate::error::{Error, ErrorKind, Result};
+use crate::send_rate::{SendRate, is_account_throttle};
 use bytes::Bytes;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tokio::task::JoinSet;
 
-/// Default number of requests in flight.
+/// Default number of requests in flight at the start (and per 5 ms of round trip).
 pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// Default most requests in flight when the round trip is long.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 1024;
 
 /// Called after each connection's outcome is known.
 pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
@@ -31,8 +37,11 @@ pub type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 #[derive(Clone)]
 #[non_exhaustive]
 pub struct BroadcastOptions {
-    /// Most requests in flight (default 64); lowered while the account is throttled.
+    /// Requests in flight at the start (default 64); more when the round trip is longer
+    /// than 5 ms (64 per 5 ms), up to `max_concurrency`.
     pub concurrency: usize,
+    /// Most requests in flight (default 1,024).
+    pub max_concurrency: usize,
     /// Bounds the whole call; connections not confirmed by then fail with `Timeout`.
     pub deadline: Option<Duration>,
     /// Progress callback.
@@ -43,6 +52,7 @@ impl Default for BroadcastOptions {
     fn default() -> Self {
         BroadcastOptions {
             concurrency: DEFAULT_CONCURRENCY,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
             deadline: None,
             progress: None,
         }
@@ -53,6 +63,7 @@ impl std::fmt::Debug for BroadcastOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BroadcastOptions")
             .field("concurrency", &self.concurrency)
+            .field("max_concurrency", &self.max_concurrency)
             .field("deadline", &self.deadline)
             .field("progress", &self.progress.is_some())
             .finish()
@@ -60,9 +71,18 @@ impl std::fmt::Debug for BroadcastOptions {
 }
 
 impl BroadcastOptions {
-    /// Sets the most requests in flight (at least 1).
+    /// Sets a fixed number of requests in flight (at least 1): both `concurrency` and
+    /// `max_concurrency`.
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n;
+        self.max_concurrency = n;
+        self
+    }
+
+    /// Sets the most requests in flight when the round trip is long (at least
+    /// `concurrency`).
+    pub fn max_concurrency(mut self, n: usize) -> Self {
+        self.max_concurrency = n;
         self
     }
 
@@ -114,68 +134,20 @@ impl BroadcastResult {
     }
 }
 
-/// Additive increase, multiplicative decrease of the number of requests in flight.
-struct Aimd {
-    state: Mutex<AimdState>,
-    max: f64,
-}
-
-struct AimdState {
-    limit: f64,
-    last_decrease: Option<Instant>,
-}
-
-impl Aimd {
-    /// Throttling answers within this window count as one signal.
-    const WINDOW: Duration = Duration::from_millis(100);
-
-    fn new(max: usize) -> Self {
-        Aimd {
-            state: Mutex::new(AimdState {
-                limit: max as f64,
-                last_decrease: None,
-            }),
-            max: max as f64,
-        }
-    }
-
-    fn limit(&self) -> usize {
-        self.lock().limit.floor().max(1.0) as usize
-    }
-
-    fn success(&self) {
-        let mut s = self.lock();
-        s.limit = (s.limit + 1.0 / s.limit.max(1.0)).min(self.max);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, AimdState> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+impl ThrottleObserver for SendRate {
+    /// The account's throttles are the pace's to handle (the send task tells it).
+    fn throttled(&self, err: &Error) -> bool {
+        is_account_throttle(err)
     }
 }
 
-impl ThrottleObserver for Aimd {
-    fn throttled(&self, err: &Error) {
-        // One slow client's full buffer is that connection's problem, not the account's.
-        if err
-            .message()
-            .to_ascii_lowercase()
-            .contains("buffer is full")
-        {
-            return;
-        }
-        let mut s = self.lock();
-        let now = Instant::now();
-        if s.last_decrease
-            .is_none_or(|t| now.duration_since(t) >= Self::WINDOW)
-        {
-            s.limit = (s.limit / 2.0).max(1.0);
-            s.last_decrease = Some(now);
-        }
-    }
-}
+/// How often one message may be throttled by the account before it fails.
+const MAX_THROTTLED: u32 = 50;
 
 impl Client {
-    /// Sends the same message to every connection, at most `opts.concurrency` at a time.
+    /// Sends the same message to every connection, `opts.concurrency` at a time at first
+    /// (more when the round trip is long), at the pace the account allows: a message the
+    /// account throttles (429) is sent again later, without spending attempts.
     ///
     /// Returns an error only for what fails the whole call before anything is sent
     /// (data over the limit, no credentials, no region); each connection's own failure
@@ -226,95 +198,137 @@ impl Client {
         if opts.concurrency == 0 {
             return Err(Error::invalid_input("concurrency must be at least 1"));
         }
+        if opts.max_concurrency < opts.concurrency {
+            return Err(Error::invalid_input(format!(
+                "max_concurrency ({}) must be at least concurrency ({})",
+                opts.max_concurrency, opts.concurrency
+            )));
+        }
         if items.is_empty() {
             return Ok(BroadcastResult::default());
         }
-        self.prepare().await?;
+        // The deadline covers resolving credentials and region too.
+        let deadline = opts.deadline.map(|d| tokio::time::Instant::now() + d);
+        match deadline {
+            Some(d) => tokio::time::timeout_at(d, self.prepare())
+                .await
+                .unwrap_or_else(|_| Err(deadline_error("while credentials were resolved")))?,
+            None => self.prepare().await?,
+        }
         // The driver runs as a task of the runtime, beside the sends it spawns and the
-        // connections they use: completions then wake no thread outside the runtime.
+        // connections they use: completions then wake no thread outside the runtime. The
+        // guard aborts it when this future is dropped (the caller cancelled).
         let client = self.clone();
-        tokio::spawn(async move { client.drive(items, opts).await })
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let flag = cancelled.clone();
+        let mut task = CancelOnDrop {
+            handle: tokio::spawn(async move { client.drive(items, opts, deadline, flag).await }),
+            cancelled,
+        };
+        (&mut task.handle)
             .await
-            .unwrap_or_else(|_| {
-                Err(Error::new(
-                    ErrorKind::Protocol,
-                    "internal error: the broadcast task failed",
-                ))
-            })
+            .unwrap_or_else(|_| Err(internal("the broadcast task failed")))
     }
 
     async fn drive(
         &self,
         items: Vec<(String, Result<Payload>)>,
         opts: BroadcastOptions,
+        deadline: Option<tokio::time::Instant>,
+        cancelled: Arc<AtomicBool>,
     ) -> Result<BroadcastResult> {
-        let deadline = opts.deadline.map(|d| tokio::time::Instant::now() + d);
-        let aimd = Arc::new(Aimd::new(opts.concurrency));
-        let (mut batch, pending) = Batch::new(items);
+        let report = |p: &Progress| {
+            if let Some(cb) = &opts.progress
+                && !cancelled.load(Ordering::Acquire)
+            {
+                // A callback that panics loses no outcome: the call goes on without it.
+                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cb(p)));
+            }
+        };
+        let pace = Arc::new(SendRate::new(opts.concurrency, opts.max_concurrency));
+        let (mut batch, mut queue) = Batch::new(items);
         let mut tasks = JoinSet::new();
-        let mut task_index: HashMap<tokio::task::Id, usize> = HashMap::new();
-        let mut queue = pending.into_iter();
+        let mut in_flight: HashMap<tokio::task::Id, Pending> = HashMap::new();
         loop {
-            while tasks.len() < aimd.limit() {
-                let Some((index, payload)) = queue.next() else {
+            while tasks.len() < pace.in_flight_limit() && !cancelled.load(Ordering::Acquire) {
+                let Some((index, payload, throttled)) = queue.pop_front() else {
                     break;
                 };
                 if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                     batch.record(index, Err(deadline_error("before it was sent")));
                     continue;
                 }
-                let send = self.send_one(batch.ids[index].clone(), payload, &aimd, deadline);
-                task_index.insert(tasks.spawn(send).id(), index);
+                let send =
+                    self.send_one(batch.ids[index].clone(), payload.clone(), &pace, deadline);
+                let handle = tasks.spawn(send);
+                in_flight.insert(handle.id(), (index, payload, throttled));
             }
             let Some(joined) = tasks.join_next_with_id().await else {
                 break;
             };
             let (task, result) = match joined {
                 Ok((task, r)) => (task, r),
-                Err(e) => (
-                    e.id(),
-                    Err(Error::new(
-                        ErrorKind::Protocol,
-                        "internal error: a send task failed",
-                    )),
-                ),
+                Err(e) => (e.id(), Err(internal("a send task failed"))),
             };
-            if let Some(index) = task_index.remove(&task) {
-                batch.record(index, result);
-                if let Some(cb) = &opts.progress {
-                    cb(&batch.progress);
-                }
+            let Some((index, payload, throttled)) = in_flight.remove(&task) else {
+                continue;
+            };
+            // The account throttled it: it goes again when the pace allows.
+            if let Err(e) = &result
+                && is_account_throttle(e)
+                && e.attempts() > 0
+                && throttled + 1 < MAX_THROTTLED
+            {
+                queue.push_front((index, payload, throttled + 1));
+                continue;
+            }
+            batch.record(index, result);
+            if batch.progress.done < batch.progress.total {
+                report(&batch.progress);
             }
         }
+        // The final report always comes, also when the last outcomes needed no request.
+        report(&batch.progress);
         Ok(batch.finish())
     }
 
-    /// One connection's post, within the deadline, telling the concurrency control.
+    /// One post of a broadcast: waits for its turn in the pace, then sends.
     fn send_one(
         &self,
         id: String,
         payload: Payload,
-        aimd: &Arc<Aimd>,
+        pace: &Arc<SendRate>,
         deadline: Option<tokio::time::Instant>,
-    ) -> impl Future<Output = Result<()>> + Send + 'static {
-        let client = self.clone();
-        let aimd = aimd.clone();
+    ) -> impl std::future::Future<Output = Result<()>> + Send + 'static {
+        let (client, pace) = (self.clone(), pace.clone());
         async move {
-            let call = client.execute(Operation::Post, &id, &payload, Some(aimd.as_ref()));
+            let send = async {
+                pace.ready().await;
+                let started = tokio::time::Instant::now();
+                let result = client
+                    .execute(Operation::Post, &id, &payload, Some(pace.as_ref()))
+                    .await;
+                if result.as_ref().is_err_and(is_account_throttle) {
+                    pace.throttled(started);
+                } else {
+                    pace.answered(started.elapsed());
+                }
+                result
+            };
             let result = match deadline {
-                Some(d) => match tokio::time::timeout_at(d, call).await {
+                Some(d) => match tokio::time::timeout_at(d, send).await {
                     Ok(r) => r,
                     Err(_) => Err(deadline_error("before the service confirmed it")),
                 },
-                None => call.await,
+                None => send.await,
             };
-            if result.is_ok() {
-                aimd.success();
-            }
             result.map(drop)
         }
     }
 }
+
+/// A send waiting its turn: the input index, the message, how often it was throttled.
+type Pending = (usize, Payload, u32);
 
 /// A batch's ids, each one's outcome once known, and the running counts.
 struct Batch {
@@ -324,8 +338,8 @@ struct Batch {
 }
 
 impl Batch {
-    /// The batch, and the posts to send (those whose message was valid) by index.
-    fn new(items: Vec<(String, Result<Payload>)>) -> (Batch, Vec<(usize, Payload)>) {
+    /// The batch, and the posts to send (those whose message was valid), in order.
+    fn new(items: Vec<(String, Result<Payload>)>) -> (Batch, VecDeque<Pending>) {
         let total = items.len();
         let mut batch = Batch {
             ids: Vec::with_capacity(total),
@@ -335,19 +349,13 @@ impl Batch {
                 ..Progress::default()
             },
         };
-        let mut pending = Vec::with_capacity(total);
+        let mut pending = VecDeque::with_capacity(total);
         for (index, (id, payload)) in items.into_iter().enumerate() {
             batch.ids.push(id);
+            batch.outcomes.push(None);
             match payload {
-                Ok(p) => {
-                    pending.push((index, p));
-                    batch.outcomes.push(None);
-                }
-                Err(e) => {
-                    let outcome = Err(e);
-                    count(&mut batch.progress, &outcome);
-                    batch.outcomes.push(Some(outcome));
-                }
+                Ok(p) => pending.push_back((index, p, 0)),
+                Err(e) => batch.record(index, Err(e)),
             }
         }
         (batch, pending)
@@ -366,16 +374,28 @@ impl Batch {
                 Some(Ok(())) => out.delivered += 1,
                 Some(Err(e)) if e.kind() == ErrorKind::Gone => out.gone.push(id),
                 Some(Err(e)) => out.failed.push((id, e)),
-                None => out.failed.push((
-                    id,
-                    Error::new(
-                        ErrorKind::Protocol,
-                        "internal error: no outcome was recorded",
-                    ),
-                )),
+                None => out.failed.push((id, internal("no outcome was recorded"))),
             }
         }
         out
+    }
+}
+
+fn internal(what: &str) -> Error {
+    Error::new(ErrorKind::Protocol, format!("internal error: {what}"))
+}
+
+/// A broadcast's task, aborted when the future waiting for it is dropped: no send starts
+/// and no progress report comes once the caller has cancelled.
+struct CancelOnDrop {
+    handle: tokio::task::JoinHandle<Result<BroadcastResult>>,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.cancelled.store(true, Ordering::Release);
+        self.handle.abort();
     }
 }
 
@@ -394,50 +414,4 @@ fn deadline_error(when: &str) -> Error {
         format!("the broadcast deadline passed {when}"),
     )
     .with_retryable(true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn throttle(message: &str) -> Error {
-        Error::new(ErrorKind::LimitExceeded, message)
-    }
-
-    #[test]
-    fn account_throttling_halves_and_success_grows_back() {
-        let aimd = Aimd::new(64);
-        assert_eq!(aimd.limit(), 64);
-        aimd.throttled(&throttle("Rate exceeded"));
-        assert_eq!(aimd.limit(), 32);
-        // A burst within the window counts once.
-        aimd.throttled(&throttle("Rate exceeded"));
-        assert_eq!(aimd.limit(), 32);
-        // Additive increase: about one more per `limit` successes.
-        for _ in 0..40 {
-            aimd.success();
-        }
-        assert!((33..=35).contains(&aimd.limit()), "{}", aimd.limit());
-        for _ in 0..10_000 {
-            aimd.success();
-        }
-        assert_eq!(aimd.limit(), 64);
-    }
-
-    #[test]
-    fn one_full_client_buffer_does_not_slow_the_rest() {
-        let aimd = Aimd::new(64);
-        aimd.throttled(&throttle("client side buffer is full"));
-        assert_eq!(aimd.limit(), 64);
-    }
-
-    #[test]
-    fn never_below_one() {
-        let aimd = Aimd::new(4);
-        for _ in 0..10 {
-            aimd.state.lock().unwrap().last_decrease = None;
-            aimd.throttled(&throttle("Rate exceeded"));
-        }
-        assert_eq!(aimd.limit(), 1);
-    }
 }

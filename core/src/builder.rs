@@ -58,7 +58,13 @@ pub struct ClientBuilder {
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("endpoint", &self.endpoint)
+            .field(
+                "endpoint",
+                &self
+                    .endpoint
+                    .as_deref()
+                    .map(crate::endpoint::redact_userinfo),
+            )
             .field("region", &self.region)
             .field("profile", &self.profile)
             .field("credentials", &self.credentials)

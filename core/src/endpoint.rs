@@ -35,7 +35,8 @@ impl Endpoint {
     /// Parses an endpoint URL (`https://`, `http://`, `wss://`, `ws://`).
     pub fn parse(raw: &str) -> Result<Endpoint> {
         let s = raw.trim();
-        let bad = |why: &str| Error::config(format!("invalid endpoint {raw:?}: {why}"));
+        let shown = redact_userinfo(raw);
+        let bad = |why: &str| Error::config(format!("invalid endpoint {shown:?}: {why}"));
         if s.is_empty() {
             return Err(bad("it is empty"));
         }
@@ -103,6 +104,18 @@ impl Endpoint {
     /// The endpoint as a URL, for display.
     pub fn url(&self) -> String {
         format!("{}://{}{}", self.scheme, self.authority, self.base_path)
+    }
+}
+
+/// `url` with any user name and password replaced by `***`, for messages and `Debug`.
+pub(crate) fn redact_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***{}", &rest[at..]),
+        None => url.to_string(),
     }
 }
 
@@ -238,11 +251,26 @@ pub fn endpoint_from_event(
                     )
                 })?,
             };
+            let suffix = dns_suffix(&region);
             Ok(format!(
-                "https://{api}.execute-api.{region}.amazonaws.com/{stage}"
+                "https://{api}.execute-api.{region}.{suffix}/{stage}"
             ))
         }
         EventEndpoint::DomainName => Ok(format!("https://{}/{stage}", field("domainName")?)),
+    }
+}
+
+/// The DNS suffix of a region's partition: `amazonaws.com.cn` in China, the ISO
+/// partitions' own, else `amazonaws.com`.
+fn dns_suffix(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else if region.starts_with("us-isob-") {
+        "sc2s.sgov.gov"
+    } else if region.starts_with("us-iso-") {
+        "c2s.ic.gov"
+    } else {
+        "amazonaws.com"
     }
 }
 
@@ -308,6 +336,56 @@ mod tests {
         assert_eq!(encode_connection_id("with space").unwrap(), "with%20space");
         assert!(encode_connection_id("").is_err());
         assert!(encode_connection_id("..").is_err());
+    }
+
+    #[test]
+    fn event_endpoints_use_the_partition_of_the_region() {
+        let ev = serde_json::json!({"requestContext": {"apiId": "abc123", "stage": "prod"}});
+        let url = |r: &str| endpoint_from_event(&ev, EventEndpoint::ApiId, Some(r)).unwrap();
+        assert_eq!(
+            url("cn-north-1"),
+            "https://abc123.execute-api.cn-north-1.amazonaws.com.cn/prod"
+        );
+        assert_eq!(
+            url("cn-northwest-1"),
+            "https://abc123.execute-api.cn-northwest-1.amazonaws.com.cn/prod"
+        );
+        assert_eq!(
+            url("us-gov-west-1"),
+            "https://abc123.execute-api.us-gov-west-1.amazonaws.com/prod"
+        );
+        assert_eq!(
+            url("us-iso-east-1"),
+            "https://abc123.execute-api.us-iso-east-1.c2s.ic.gov/prod"
+        );
+        // The built endpoint gives its region back.
+        let e = ok(&url("cn-north-1"));
+        assert_eq!(e.host_region.as_deref(), Some("cn-north-1"));
+    }
+
+    #[test]
+    fn user_information_never_shows() {
+        let e = Endpoint::parse(
+            "https://admin:s3cret-pass@abc.execute-api.us-east-1.amazonaws.com/prod",
+        )
+        .unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        assert!(e.to_string().contains("user information"), "{e}");
+        let e = Endpoint::parse("ftp://admin:s3cret-pass@host/prod").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        assert_eq!(
+            redact_userinfo("http://u:p@proxy:8080/x@y"),
+            "http://***@proxy:8080/x@y"
+        );
+        assert_eq!(redact_userinfo("http://proxy:8080"), "http://proxy:8080");
+        let e = crate::transport::proxy_matcher("socks5://u:s3cret-pass@proxy:1080").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        let e = crate::transport::proxy_matcher("http://u:s3cret-pass@pro xy").unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        let builder = crate::Client::builder().endpoint("https://u:s3cret-pass@host/prod");
+        assert!(!format!("{builder:?}").contains("s3cret"));
+        let e = builder.build().unwrap_err();
+        assert!(!e.to_string().contains("s3cret"), "{e}");
     }
 
     #[test]

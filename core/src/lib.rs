@@ -39,6 +39,7 @@ mod error;
 mod model;
 mod retry;
 pub mod runtime;
+mod send_rate;
 mod signing;
 mod transport;
 
@@ -46,7 +47,10 @@ mod transport;
 mod fuzz;
 
 pub use attempt::{AttemptHook, AttemptInfo, BoxFuture, RetryDelayHook};
-pub use broadcast::{BroadcastOptions, BroadcastResult, DEFAULT_CONCURRENCY, Progress, ProgressFn};
+pub use broadcast::{
+    BroadcastOptions, BroadcastResult, DEFAULT_CONCURRENCY, DEFAULT_MAX_CONCURRENCY, Progress,
+    ProgressFn,
+};
 pub use builder::{
     ClientBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_MAX_PAYLOAD_BYTES,
     DEFAULT_RETRY_BASE_DELAY, DEFAULT_TIMEOUT,

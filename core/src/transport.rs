@@ -16,6 +16,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::net::TcpStream;
@@ -62,8 +63,8 @@ pub(crate) struct Http {
 }
 
 enum PoolKind {
-    Plain(Pool<Connector, Full<Bytes>>),
-    Tls(Pool<hyper_rustls::HttpsConnector<Connector>, Full<Bytes>>),
+    Plain(Pool<Timed<Connector>, Tracked>),
+    Tls(Pool<Timed<hyper_rustls::HttpsConnector<Connector>>, Tracked>),
 }
 
 impl Http {
@@ -118,9 +119,9 @@ impl Http {
                 .https_only()
                 .enable_http1()
                 .wrap_connector(connector);
-            PoolKind::Tls(builder.build(https))
+            PoolKind::Tls(builder.build(Timed::new(https, o.connect_timeout)))
         } else {
-            PoolKind::Plain(builder.build(connector))
+            PoolKind::Plain(builder.build(Timed::new(connector, o.connect_timeout)))
         };
         Ok(Http {
             pool,
@@ -161,7 +162,12 @@ impl Http {
                 error: Error::invalid_input("invalid request URI").with_source(e),
                 written: false,
             })?;
-        let mut req = Request::new(Full::new(body));
+        // An empty body is never polled: such a request counts as written once sent.
+        let sent = Arc::new(AtomicBool::new(body.is_empty()));
+        let mut req = Request::new(Tracked {
+            inner: Full::new(body),
+            sent: sent.clone(),
+        });
         *req.method_mut() = method;
         *req.uri_mut() = uri;
         let h = req.headers_mut();
@@ -182,7 +188,7 @@ impl Http {
                 PoolKind::Plain(p) => p.request(req).await,
                 PoolKind::Tls(p) => p.request(req).await,
             }
-            .map_err(|e| self.request_failure(e))?;
+            .map_err(|e| self.request_failure(e, sent.load(Ordering::Acquire)))?;
             let (parts, body) = resp.into_parts();
             let body = Limited::new(body, MAX_RESPONSE_BYTES)
                 .collect()
@@ -197,6 +203,7 @@ impl Http {
         };
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(r) => r,
+            // Before the body was sent, nothing of the request reached the endpoint.
             Err(_) => Err(Failure {
                 error: Error::new(
                     ErrorKind::Timeout,
@@ -205,18 +212,28 @@ impl Http {
                         self.endpoint, self.timeout
                     ),
                 ),
-                written: true,
+                written: sent.load(Ordering::Acquire),
             }),
         }
     }
 
-    fn request_failure(&self, e: hyper_util::client::legacy::Error) -> Failure {
+    fn request_failure(&self, e: hyper_util::client::legacy::Error, sent: bool) -> Failure {
         let chain = chain_text(&e);
         let endpoint = &self.endpoint;
+        // A connection closed during the TLS handshake sent nothing: safe to retry.
+        let cut = find_source::<std::io::Error>(&e).is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+            )
+        });
         if e.is_connect() {
-            let error = if ["certificate", "tls", "handshake", "unknownissuer"]
-                .iter()
-                .any(|w| chain.contains(w))
+            let error = if !cut
+                && ["certificate", "tls", "handshake", "unknownissuer"]
+                    .iter()
+                    .any(|w| chain.contains(w))
             {
                 Error::new(
                     ErrorKind::Tls,
@@ -261,7 +278,7 @@ impl Http {
                 format!("the connection to {endpoint} closed before a complete response"),
             )
             .with_source(e),
-            written: true,
+            written: sent,
         }
     }
 
@@ -313,12 +330,13 @@ fn find_source<'a, T: std::error::Error + 'static>(
 
 /// Checks a proxy URL; `NO_PROXY` from the environment still applies.
 pub(crate) fn proxy_matcher(url: &str) -> Result<Matcher, Error> {
+    let shown = crate::endpoint::redact_userinfo(url);
     let parsed: Uri = url
         .parse()
-        .map_err(|e| Error::config(format!("invalid proxy URL {url:?}")).with_source(e))?;
+        .map_err(|e| Error::config(format!("invalid proxy URL {shown:?}")).with_source(e))?;
     if !matches!(parsed.scheme_str(), Some("http" | "https")) || parsed.host().is_none() {
         return Err(Error::config(format!(
-            "invalid proxy URL {url:?}: expected http://host:port"
+            "invalid proxy URL {shown:?}: expected http://host:port"
         )));
     }
     let no_proxy = ["NO_PROXY", "no_proxy"]
@@ -326,6 +344,77 @@ pub(crate) fn proxy_matcher(url: &str) -> Result<Matcher, Error> {
         .find_map(|k| std::env::var(k).ok())
         .unwrap_or_default();
     Ok(Matcher::builder().all(url.to_string()).no(no_proxy).build())
+}
+
+/// A request body that records when the connection starts sending it: until then, the
+/// request has not been written.
+struct Tracked {
+    inner: Full<Bytes>,
+    sent: Arc<AtomicBool>,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        self.sent.store(true, Ordering::Release);
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Bounds a connector's whole connect (DNS, TCP, a proxy's tunnel, TLS) by
+/// `connect_timeout`.
+#[derive(Clone)]
+struct Timed<C> {
+    inner: C,
+    timeout: Duration,
+}
+
+impl<C> Timed<C> {
+    fn new(inner: C, timeout: Duration) -> Self {
+        Timed { inner, timeout }
+    }
+}
+
+impl<C> tower_service::Service<Uri> for Timed<C>
+where
+    C: tower_service::Service<Uri, Error = BoxError>,
+    C::Future: Send + 'static,
+    C::Response: Send + 'static,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<C::Response, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        let connect = self.inner.call(dst);
+        let timeout = self.timeout;
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, connect).await {
+                Ok(r) => r,
+                Err(_) => Err(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "connect timed out",
+                )) as BoxError),
+            }
+        })
+    }
 }
 
 /// How connections reach the endpoint.

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use std::io;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Which faults the management API injects, and how often.
@@ -193,6 +194,8 @@ pub struct FaultCounts {
     pub requests: u64,
     /// Requests answered 429 because the rate limit was exceeded.
     pub rate_limited: u64,
+    /// The most management requests being answered at once.
+    pub max_in_flight: u64,
     /// Requests answered 429 by the `throttle` share.
     pub throttled: u64,
     /// Requests answered 500.
@@ -250,6 +253,16 @@ pub(crate) struct FaultSchedule {
     state: Mutex<(Faults, u64)>,
     bucket: Mutex<Option<Bucket>>,
     counts: Mutex<FaultCounts>,
+    in_flight: AtomicU64,
+}
+
+/// One management request being answered; counted out when dropped.
+pub(crate) struct InFlight<'a>(&'a AtomicU64);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl FaultSchedule {
@@ -258,7 +271,16 @@ impl FaultSchedule {
             bucket: Mutex::new(Bucket::of(&faults)),
             state: Mutex::new((faults, 0)),
             counts: Mutex::new(FaultCounts::default()),
+            in_flight: AtomicU64::new(0),
         }
+    }
+
+    /// Counts a management request in until the guard is dropped.
+    pub(crate) fn enter(&self) -> InFlight<'_> {
+        let now = self.in_flight.fetch_add(1, Ordering::AcqRel) + 1;
+        let mut c = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        c.max_in_flight = c.max_in_flight.max(now);
+        InFlight(&self.in_flight)
     }
 
     /// Counts a request as it arrives and takes its token from the rate limit's bucket:

@@ -47,6 +47,7 @@ where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
+    let _in_flight = shared.faults.enter();
     let Some(id) = connection_id_of(req.uri().path(), &shared.stage) else {
         return Ok(answers::error(&ServiceError::forbidden()));
     };

@@ -52,12 +52,12 @@ async fn steady_soak_keeps_memory_and_files_flat() {
     let mut sent = 0usize;
     let mut next_sample = Instant::now();
     while started.elapsed() < Duration::from_secs(seconds) {
-        // A steady rate: one broadcast to every client each 50 ms.
+        // A steady rate: one broadcast to every client each 50 ms, with a fixed in-flight
+        // count (by default it follows the round trip, and the pool's size with it), so
+        // that a leak of sockets shows.
         let tick = Instant::now();
-        let r = client
-            .broadcast(ids.clone(), "soak", BroadcastOptions::default())
-            .await
-            .unwrap();
+        let opts = BroadcastOptions::default().concurrency(64);
+        let r = client.broadcast(ids.clone(), "soak", opts).await.unwrap();
         assert!(r.is_ok() && r.gone.is_empty());
         sent += r.delivered;
         if Instant::now() >= next_sample {

@@ -197,6 +197,30 @@ async fn a_changed_handler_file_is_picked_up_on_the_next_event() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_connect_handler_refuses_the_handshake_and_the_gateway_goes_on() {
+    let dir = std::env::temp_dir().join(format!("apigw-template-connect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let handler = "def handler(event, context):\n    if event['queryStringParameters']['who'] == 'crash':\n        raise ValueError('no')\n    return {'statusCode': 200}\n";
+    std::fs::write(dir.join("app.py"), handler).unwrap();
+    let template = "Resources:
+  Api: {Type: AWS::ApiGatewayV2::Api, Properties: {ProtocolType: WEBSOCKET, RouteSelectionExpression: $request.body.action}}
+  Route: {Type: AWS::ApiGatewayV2::Route, Properties: {RouteKey: $connect, Target: integrations/Integ}}
+  Integ: {Type: AWS::ApiGatewayV2::Integration, Properties: {IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn}}
+  Fn: {Type: AWS::Serverless::Function, Properties: {CodeUri: ., Handler: app.handler, Runtime: python3.12}}
+";
+    std::fs::write(dir.join("template.yaml"), template).unwrap();
+    let t = Template::load(&dir.join("template.yaml"), &[], None, "us-east-1").unwrap();
+    let g = LocalGateway::builder().template(t).start().await.unwrap();
+    assert_eq!(connect(&g, "who=crash").await.err(), Some(500));
+    assert_eq!(g.connection_count(), 0);
+    let _ws = connect(&g, "who=ok")
+        .await
+        .expect("the next handshake is served");
+    assert_eq!(g.connection_count(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn bad_templates_get_one_line_errors() {
     let dir = fixture();

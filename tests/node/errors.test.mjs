@@ -82,6 +82,23 @@ test('LimitExceededException and ServiceError from injected faults', async () =>
   }
 })
 
+test('the account rate limit: 429 for every request past the burst', async () => {
+  const g = await new LocalGateway({ faults: { rateLimit: 0.001, burst: 2 } }).start()
+  try {
+    const ws = await g.connect()
+    const c = g.client({ maxAttempts: 1 })
+    const outcomes = []
+    for (const id of [ws.connectionId, 'R29uZUdvbmVHb25lMQ=', ws.connectionId]) {
+      const r = await c.postToConnection(id, 'x').then(() => 'delivered', (e) => e.name)
+      outcomes.push(r)
+    }
+    assert.deepEqual(outcomes, ['delivered', 'GoneException', 'LimitExceededException'])
+    await ws.close()
+  } finally {
+    await g.stop()
+  }
+})
+
 test('TransportError: connection refused', async () => {
   const server = new ScriptServer({ responses: {} })
   const endpoint = server.endpoint

@@ -10,12 +10,15 @@ const api = pkg()
 const { ScriptServer } = pkg('testing.js')
 const ID = 'L0SM9cOFvHcCIhw='
 
-/** Posts through a first answer `first`, then a 200: the callback's calls and the gap. */
-async function retryGap(first, retryDelay) {
+/**
+ * Posts through a first answer `first`, then a 200: the callback's calls and the gap.
+ * `build(options)` makes the client (a plain `new Client` by default).
+ */
+async function retryGap(first, retryDelay, build = (o) => new api.Client(o)) {
   const server = new ScriptServer({ responses: { [ID]: [first, { status: 200 }] } })
   try {
     const retries = []
-    const client = new api.Client({
+    const client = build({
       endpoint: server.endpoint,
       region: 'us-east-1',
       credentials: LOCAL_CREDENTIALS,
@@ -64,5 +67,21 @@ test('retryDelay: a bad answer keeps the default wait (Retry-After 1 s)', async 
   )
   for (const [what, gap] of gaps) {
     assert.ok(gap >= 1000 && gap <= 2500, `${what}: the retry came ${gap} ms after the first attempt`)
+  }
+})
+
+test('retryDelay: a client from a Lambda event takes it too', async () => {
+  const event = { requestContext: { apiId: 'abc123', stage: 'prod', domainName: 'abc123.example.com' } }
+  const saved = process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI
+  try {
+    const { retries, gap } = await retryGap({ status: 500 }, () => 1000, ({ endpoint, ...options }) => {
+      process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = endpoint
+      return api.Client.fromEvent(event, options)
+    })
+    assert.deepEqual(retries, [1])
+    assert.ok(gap >= 1000 && gap <= 2500, `the retry came ${gap} ms after the first attempt`)
+  } finally {
+    if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI
+    else process.env.AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI = saved
   }
 })

@@ -51,3 +51,24 @@ def test_deadline_bounds_the_call(gateway: LocalGateway) -> None:
     assert result.delivered == 0
     assert len(result.failed) == 4
     assert all(isinstance(e, am.TransportError) and e.kind == "Timeout" for _, e in result.failed)
+
+
+def test_the_accounts_rate_limit_throttles_every_request_past_its_burst(gateway: LocalGateway) -> None:
+    (client,) = gateway.connect_many(1)
+    gateway.set_faults(rate_limit=0.001, burst=3)
+    try:
+        c = gateway.client(max_attempts=1)
+        outcomes = []
+        for target in [client.connection_id, "R29uZUdvbmVHb25lMQ="] * 3:
+            try:
+                c.post_to_connection(target, "x")
+                outcomes.append("delivered")
+            except am.GoneException:
+                outcomes.append("gone")
+            except am.LimitExceededException as e:
+                assert e.status_code == 429
+                outcomes.append("throttled")
+        assert outcomes == ["delivered", "gone", "delivered", "throttled", "throttled", "throttled"]
+        assert gateway.faults()["rate_limit"] == 0.001
+    finally:
+        gateway.set_faults()

@@ -108,13 +108,9 @@ async fn local_serves_clients_and_the_cli_reaches_them() {
         .unwrap();
     let target = ["--endpoint-url", endpoint.as_str(), "--region", "us-east-1"];
     let mut post: Vec<&str> = target.to_vec();
-    post.extend([
-        "post-to-connection",
-        "--connection-id",
-        &id,
-        "--data",
-        "through the CLI",
-    ]);
+    // `--connection-id=ID`: an id may begin with `-`.
+    let id_arg = format!("--connection-id={id}");
+    post.extend(["post-to-connection", &id_arg, "--data", "through the CLI"]);
     let out = run(&post, b"").await;
     assert_eq!(code(&out), 0, "{:?}", texts(&out));
     assert_eq!(next(&mut ws).await, Some(Message::text("through the CLI")));
