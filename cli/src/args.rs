@@ -75,8 +75,8 @@ pub enum BinaryFormat {
 /// `post-to-connection`.
 #[derive(Debug, Args)]
 pub struct PostArgs {
-    /// The connection id.
-    #[arg(long)]
+    /// The connection id (one may start with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     pub connection_id: String,
     /// The data: text as given, fileb://PATH (bytes), file://PATH (text), or - (stdin).
     #[arg(long, allow_hyphen_values = true)]
@@ -89,8 +89,8 @@ pub struct PostArgs {
 /// `get-connection`, `delete-connection`.
 #[derive(Debug, Args)]
 pub struct IdArgs {
-    /// The connection id.
-    #[arg(long)]
+    /// The connection id (one may start with `-`).
+    #[arg(long, allow_hyphen_values = true)]
     pub connection_id: String,
 }
 

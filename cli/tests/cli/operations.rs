@@ -58,6 +58,18 @@ async fn post_sends_text_files_stdin_and_base64() {
 }
 
 #[tokio::test]
+async fn a_connection_id_may_start_with_a_hyphen() {
+    // Real ids are URL-safe base64 and one in 64 starts with `-`: it is an id, not a flag.
+    let gw = gateway().start().await.unwrap();
+    let t = target(&gw);
+    let mut args: Vec<&str> = t.iter().map(String::as_str).collect();
+    args.extend(["get-connection", "--connection-id", "-GAAAAAAAAAAAAA="]);
+    let out = run(&args, b"").await;
+    let (_, stderr) = texts(&out);
+    assert!(stderr.contains("GoneException"), "{stderr}");
+}
+
+#[tokio::test]
 async fn get_prints_the_aws_cli_shape_in_json_and_text() {
     let gw = gateway().start().await.unwrap();
     let (_ws, id) = connect(&gw, "cli-get/1.0").await;
