@@ -69,6 +69,6 @@ def test_the_accounts_rate_limit_throttles_every_request_past_its_burst(gateway:
                 assert e.status_code == 429
                 outcomes.append("throttled")
         assert outcomes == ["delivered", "gone", "delivered", "throttled", "throttled", "throttled"]
-        assert gateway.faults()["rate_limit"] == 0.001
+        assert gateway.faults["rate_limit"] == 0.001
     finally:
         gateway.set_faults()
